@@ -1,0 +1,378 @@
+"""gpufleet test bed: a Docker engine and Debian host images built from scratch.
+
+Run as root on a fresh Debian machine::
+
+    python3 -m gpufleet.testbed prepare          # engine + bookworm and trixie host images
+    python3 -m gpufleet.testbed fleet up --count 2   # start host containers (systemd as PID 1)
+    python3 -m gpufleet.testbed fleet down
+
+Standard library only: this runs before any virtual environment exists.
+
+Why it is built this way:
+- No image registry is reachable, so images are made with ``debootstrap`` from the
+  Debian mirror that this machine's own *enabled* apt sources name, then
+  ``docker import``-ed.  No mirror host name is written in the repository.
+- ``--privileged`` is refused by the outer sandbox; systemd runs as PID 1 with the
+  capability/seccomp/cgroup set below (HOST_RUN_OPTIONS), which also lets a real
+  dockerd run inside the host container.
+- A second ``prepare`` that finds the images does nothing (cache by image tag; the
+  tag carries a recipe version so a changed recipe rebuilds).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SUITES = ("bookworm", "trixie")
+IMAGE_REPO = "gpufleet-host"
+# Bump when the image recipe below changes; the label lets `prepare` rebuild stale images.
+RECIPE_VERSION = "5"
+# python3-apt: Ansible's apt module needs it (Debian cloud images ship it too).
+# dbus: systemd hosts have it; hostnamectl/timedatectl need it.
+# procps: every real Debian host has it (priority important); docker.service's
+# ExecReload runs /bin/kill from it.
+HOST_PACKAGES = ("systemd", "systemd-sysv", "dbus", "procps", "python3", "python3-apt",
+                 "ca-certificates")
+FLEET_LABEL = "gpufleet.testbed=host"
+
+# systemd stops cleanly on SIGRTMIN+3 (set at run time: `docker import` of Docker 20.10
+# refuses a STOPSIGNAL change).
+# What works here instead of --privileged (measured on the CI machines): systemd as
+# PID 1, and dockerd inside the container with its own /var/lib/docker volume.
+HOST_RUN_OPTIONS = (
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--stop-signal", "SIGRTMIN+3",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp:exec",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "--cgroupns=host",
+)
+
+
+class TestbedError(RuntimeError):
+    """A condition the user must fix; the message says how."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+
+# --------------------------------------------------------------------------- apt sources
+
+def _deb822_stanzas(text: str):
+    stanza: dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.strip():
+            if stanza:
+                yield stanza
+            stanza, key = {}, None
+            continue
+        if line.lstrip().startswith("#"):
+            continue
+        if line[0] in " \t" and key:
+            stanza[key] += " " + line.strip()
+            continue
+        if ":" in line:
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            stanza[key] = value.strip()
+    if stanza:
+        yield stanza
+
+
+def parse_apt_sources(files: dict[str, str]) -> list[dict]:
+    """Return the enabled binary sources as dicts ``{uri, suites, components}``.
+
+    ``files`` maps a file name to its text.  Only the names apt itself reads count:
+    ``sources.list``, ``*.list`` and ``*.sources``; anything else (``*.disabled``,
+    ``*.save``, ``*.disabled-by-farm``) is ignored, exactly as apt ignores it.
+    """
+    out = []
+    for name in sorted(files):
+        text = files[name]
+        base = os.path.basename(name)
+        if base.endswith(".sources"):
+            for st in _deb822_stanzas(text):
+                if st.get("enabled", "yes").lower() == "no":
+                    continue
+                if "deb" not in st.get("types", "").split():
+                    continue
+                for uri in st.get("uris", "").split():
+                    out.append({"uri": uri.rstrip("/"), "suites": st.get("suites", "").split(),
+                                "components": st.get("components", "").split()})
+        elif base == "sources.list" or base.endswith(".list"):
+            for line in text.splitlines():
+                line = line.split("#", 1)[0].strip()
+                if not line.startswith("deb "):
+                    continue
+                parts = line.split()[1:]
+                if parts and parts[0].startswith("["):
+                    while parts and not parts[0].endswith("]"):
+                        parts.pop(0)
+                    parts.pop(0) if parts else None
+                if len(parts) >= 2:
+                    out.append({"uri": parts[0].rstrip("/"), "suites": [parts[1]],
+                                "components": parts[2:]})
+    return out
+
+
+def pick_debian_mirror(sources: list[dict]) -> str:
+    """The first enabled source that serves a plain Debian release suite with ``main``.
+
+    ``-security``/``-updates``/``-backports`` suites are skipped: debootstrap needs the
+    archive proper.
+    """
+    for src in sources:
+        plain = [s for s in src["suites"] if "-" not in s and "/" not in s]
+        if plain and "main" in src["components"] and "security" not in src["uri"]:
+            return src["uri"]
+    raise TestbedError(
+        "no enabled Debian archive found in /etc/apt (sources.list, sources.list.d/*.list, "
+        "*.sources). Add one (e.g. a 'Types: deb / URIs: <your mirror> / Suites: bookworm / "
+        "Components: main' stanza) or pass --mirror URL.")
+
+
+def read_apt_files(apt_dir: str = "/etc/apt") -> dict[str, str]:
+    names = [os.path.join(apt_dir, "sources.list")]
+    names += sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*")))
+    files = {}
+    for n in names:
+        if os.path.isfile(n):
+            with open(n, encoding="utf-8", errors="replace") as fh:
+                files[n] = fh.read()
+    return files
+
+
+# --------------------------------------------------------------------------- engine
+
+def _run(argv, check=True, **kw):
+    return subprocess.run(argv, check=check, text=True, **kw)
+
+
+def engine_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    return subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def ensure_engine(log=print) -> None:
+    """Install Debian's docker.io when no engine answers, start dockerd, wait for it."""
+    if engine_answers():
+        log("docker engine: answers")
+        return
+    if os.geteuid() != 0:
+        raise TestbedError(
+            "no Docker engine answers and this is not root. Either start Docker yourself "
+            "(and make sure `docker info` works for this user), or run this as root: "
+            "sudo python3 -m gpufleet.testbed prepare")
+    if not shutil.which("dockerd"):
+        log("docker engine: installing Debian's docker.io")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        _run(["apt-get", "update", "-qq"], env=env)
+        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+              "docker.io", "debootstrap", "iptables", "ca-certificates"], env=env)
+    if os.path.isdir("/run/systemd/system") and shutil.which("systemctl"):
+        _run(["systemctl", "start", "docker"], check=False)
+    if not engine_answers():
+        log("docker engine: starting dockerd (log: /var/log/gpufleet-dockerd.log)")
+        with open("/var/log/gpufleet-dockerd.log", "ab") as logf:
+            subprocess.Popen(["dockerd"], stdout=logf, stderr=logf, start_new_session=True)
+    for _ in range(60):
+        if engine_answers():
+            log("docker engine: answers")
+            return
+        time.sleep(1)
+    raise TestbedError("dockerd did not answer within 60 s; see /var/log/gpufleet-dockerd.log")
+
+
+# --------------------------------------------------------------------------- images
+
+def image_tag(suite: str) -> str:
+    return f"{IMAGE_REPO}:{suite}"
+
+
+def image_recipe(tag: str) -> str | None:
+    res = subprocess.run(["docker", "image", "inspect", "--format",
+                          '{{ index .Config.Labels "gpufleet.recipe" }}', tag],
+                         capture_output=True, text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def build_image(suite: str, mirror: str, log=print, force: bool = False) -> bool:
+    """Build ``gpufleet-host:<suite>``; return True when something was built."""
+    tag = image_tag(suite)
+    if not force and image_recipe(tag) == RECIPE_VERSION:
+        log(f"{tag}: present (recipe {RECIPE_VERSION}), nothing to do")
+        return False
+    if os.geteuid() != 0:
+        raise TestbedError(f"building {tag} needs root (debootstrap). Run as root.")
+    if not shutil.which("debootstrap"):
+        _run(["apt-get", "install", "-y", "-qq", "debootstrap"],
+             env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"gpufleet-{suite}-") as tmp:
+        root = Path(tmp) / "root"
+        log(f"{tag}: debootstrap {suite} from {mirror}")
+        _run(["debootstrap", "--variant=minbase", "--include=" + ",".join(HOST_PACKAGES),
+              suite, str(root), mirror], stdout=subprocess.DEVNULL)
+        _slim_and_tune(root)
+        tar = subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."],
+                               stdout=subprocess.PIPE)
+        changes = ['CMD ["/sbin/init"]', "ENV container=docker",
+                   f"LABEL gpufleet.recipe={RECIPE_VERSION}", f"LABEL gpufleet.suite={suite}"]
+        argv = ["docker", "import"]
+        for c in changes:
+            argv += ["--change", c]
+        _run(argv + ["-", tag], stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        tar.stdout.close()
+        if tar.wait() != 0:
+            raise TestbedError(f"tar of the {suite} root failed")
+    log(f"{tag}: built in {time.monotonic() - started:.0f} s")
+    return True
+
+
+def _slim_and_tune(root: Path) -> None:
+    """Container-friendly tweaks, the same ones Debian's own slim images make."""
+    (root / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True, exist_ok=True)
+    (root / "etc/dpkg/dpkg.cfg.d/01-gpufleet-slim").write_text(
+        "path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/copyright\n"
+        "path-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\n"
+        "path-exclude /usr/share/info/*\n")
+    # Recommends stay on, as on a real host: roles ask for what they need explicitly.
+    (root / "etc/apt/apt.conf.d/01-gpufleet").write_text('Acquire::Languages "none";\n')
+    for d in ("var/cache/apt/archives", "var/lib/apt/lists", "var/cache/apt"):
+        for p in (root / d).glob("*"):
+            if p.is_file():
+                p.unlink()
+    # No package lists in the image: make them look stale so apt's cache_valid_time
+    # (which reads the lists directory's mtime) updates on first use, as on a real host.
+    os.utime(root / "var/lib/apt/lists", (0, 0))
+    # Units that cannot work in a container and only slow boot or log errors.
+    wants = root / "etc/systemd/system"
+    for unit in ("systemd-remount-fs.service", "getty.target", "console-getty.service",
+                 "systemd-udevd.service", "systemd-udev-trigger.service",
+                 "systemd-modules-load.service", "sys-kernel-config.mount",
+                 "sys-kernel-debug.mount", "systemd-firstboot.service"):
+        link = wants / unit
+        if not link.exists():
+            link.symlink_to("/dev/null")
+    (root / "etc/machine-id").write_text("")
+    (root / "etc/hostname").write_text("gpufleet-host\n")
+
+
+# --------------------------------------------------------------------------- fleet
+
+def fleet_names(prefix: str, count: int, suites=SUITES) -> list[tuple[str, str]]:
+    """``[(container_name, suite)]``, alternating suites: host-1 bookworm, host-2 trixie..."""
+    return [(f"{prefix}-{i}", suites[(i - 1) % len(suites)]) for i in range(1, count + 1)]
+
+
+def run_host(name: str, suite: str, extra=()) -> None:
+    if subprocess.run(["docker", "container", "inspect", name], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        _run(["docker", "start", name], stdout=subprocess.DEVNULL)
+        return
+    _run(["docker", "run", "-d", "--name", name, "--hostname", name, "--label", FLEET_LABEL,
+          *HOST_RUN_OPTIONS, "-v", f"{name}-docker:/var/lib/docker", *extra, image_tag(suite)],
+         stdout=subprocess.DEVNULL)
+
+
+def wait_systemd(name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        res = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"],
+                             capture_output=True, text=True)
+        if res.stdout.strip() in ("running", "degraded"):
+            return
+        time.sleep(0.5)
+    raise TestbedError(f"{name}: systemd did not come up within {timeout:.0f} s "
+                       f"(docker logs {name})")
+
+
+def fleet_up(prefix: str, count: int, log=print) -> list[str]:
+    names = []
+    for name, suite in fleet_names(prefix, count):
+        run_host(name, suite)
+        names.append(name)
+    for name in names:
+        wait_systemd(name)
+        log(f"{name}: up")
+    return names
+
+
+def fleet_down(prefix: str, log=print) -> None:
+    res = _run(["docker", "ps", "-aq", "--filter", f"label={FLEET_LABEL}",
+                "--filter", f"name=^{prefix}-"], capture_output=True)
+    ids = res.stdout.split()
+    if ids:
+        _run(["docker", "rm", "-f", "-v", *ids], stdout=subprocess.DEVNULL)
+    vols = _run(["docker", "volume", "ls", "-q", "--filter", f"name=^{prefix}-"],
+                capture_output=True).stdout.split()
+    if vols:
+        _run(["docker", "volume", "rm", "-f", *vols], stdout=subprocess.DEVNULL)
+    log(f"fleet {prefix}: removed {len(ids)} host(s)")
+
+
+def write_inventory(path: str, names: list[str]) -> None:
+    """A YAML inventory putting the host containers in the `linux` group."""
+    hosts = {n: {} for n in names}
+    doc = {"all": {"children": {"linux": {"hosts": hosts}},
+                   "vars": {"ansible_connection": "community.docker.docker",
+                            "ansible_python_interpreter": "/usr/bin/python3"}}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(doc, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- CLI
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m gpufleet.testbed", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare", help="engine + host images (cached)")
+    p.add_argument("--suite", action="append", choices=SUITES)
+    p.add_argument("--mirror", help="Debian mirror URL (default: read from /etc/apt)")
+    p.add_argument("--force", action="store_true", help="rebuild images even when present")
+    sub.add_parser("mirror", help="print the Debian mirror read from /etc/apt")
+    f = sub.add_parser("fleet", help="local fleet of host containers")
+    f.add_argument("action", choices=("up", "down"))
+    f.add_argument("--prefix", default="gpufleet-host")
+    f.add_argument("--count", type=int, default=2)
+    f.add_argument("--inventory", help="write a YAML inventory of the fleet here")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "mirror":
+            print(pick_debian_mirror(parse_apt_sources(read_apt_files())))
+        elif args.cmd == "prepare":
+            ensure_engine()
+            mirror = args.mirror or pick_debian_mirror(parse_apt_sources(read_apt_files()))
+            for suite in args.suite or SUITES:
+                build_image(suite, mirror, force=args.force)
+        elif args.cmd == "fleet":
+            if not engine_answers():
+                raise TestbedError("no Docker engine answers: run "
+                                   "`python3 -m gpufleet.testbed prepare` first (as root)")
+            if args.action == "up":
+                names = fleet_up(args.prefix, args.count)
+                if args.inventory:
+                    write_inventory(args.inventory, names)
+            else:
+                fleet_down(args.prefix)
+    except TestbedError as exc:
+        print(f"gpufleet testbed: {exc}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as exc:
+        print(f"gpufleet testbed: command failed ({exc.returncode}): {' '.join(exc.cmd)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

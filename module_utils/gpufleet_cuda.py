@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+"""CUDA toolkit <-> NVIDIA driver tables (shared by gpu_facts and cuda_compat).
+
+Source: NVIDIA CUDA Toolkit release notes, Table 3 "CUDA Toolkit and Corresponding Driver
+Versions" (x86_64), and the minor-version compatibility page; transcribed in
+shared/REFERENCE.md sections 6.1-6.2. Windows minimums are ``None`` where NVIDIA prints N/A.
+Pure Python, standard library only: runs on managed hosts too.
+"""
+from __future__ import annotations
+
+import re
+
+# (cuda "major.minor", update label, linux min driver, windows min driver)
+# GA rows first; an update row may raise the floor for that update only.
+TOOLKIT_DRIVERS = (
+    ("13.3", "GA", "610.43.02", None),
+    ("13.2", "GA", "595.45.04", None),
+    ("13.2", "U1", "595.58.03", None),
+    ("13.2", "U2", "595.71.05", None),
+    ("13.1", "GA", "590.44.01", None),
+    ("13.1", "U1", "590.48.01", None),
+    ("13.0", "GA", "580.65.06", None),
+    ("13.0", "U1", "580.82.07", None),
+    ("13.0", "U2", "580.95.05", None),
+    ("12.9", "GA", "575.51.03", "576.02"),
+    ("12.9", "U1", "575.57.08", "576.57"),
+    ("12.8", "GA", "570.26", "570.65"),
+    ("12.8", "U1", "570.124.06", "572.61"),
+    ("12.6", "GA", "560.28.03", "560.76"),
+    ("12.6", "U1", "560.35.03", "560.94"),
+    ("12.6", "U3", "560.35.05", "561.17"),
+    ("12.5", "GA", "555.42.02", "555.85"),
+    ("12.4", "GA", "550.54.14", "551.61"),
+    ("12.4", "U1", "550.54.15", "551.78"),
+    ("12.3", "GA", "545.23.06", "545.84"),
+    ("12.3", "U1", "545.23.08", "546.12"),
+    ("12.2", "GA", "535.54.03", "536.25"),
+    ("12.2", "U1", "535.86.09", "536.67"),
+    ("12.2", "U2", "535.104.05", "537.13"),
+    ("12.1", "GA", "530.30.02", "531.14"),
+    ("12.0", "GA", "525.60.13", "527.41"),
+    ("12.0", "U1", "525.85.12", "528.33"),
+    ("11.8", "GA", "520.61.05", "520.06"),
+    ("11.7", "GA", "515.43.04", "516.01"),
+    ("11.7", "U1", "515.48.07", "516.31"),
+    ("11.6", "GA", "510.39.01", "511.23"),
+    ("11.6", "U1", "510.47.03", "511.65"),
+    ("11.5", "GA", "495.29.05", "496.04"),
+    ("11.5", "U1", "495.29.05", "496.13"),
+    ("11.4", "GA", "470.42.01", "471.11"),
+    ("11.4", "U1", "470.57.02", "471.41"),
+    ("11.4", "U3", "470.82.01", "472.50"),
+    ("11.3", "GA", "465.19.01", "465.89"),
+    ("11.2", "GA", "460.27.03", "460.82"),
+    ("11.2", "U1", "460.32.03", "461.09"),
+    ("11.1", "GA", "455.23", "456.38"),
+    ("11.1", "U1", "455.32", "456.81"),
+    ("11.0", "GA", "450.51.05", "451.48"),
+)
+
+# Minor-version compatibility: any toolkit of the family runs (without PTX JIT of newer
+# features) on a driver in [min, max).  REFERENCE.md 6.1.
+FAMILY_DRIVERS = {
+    13: {"linux": "580", "windows": "580", "max": None},
+    12: {"linux": "525.60.13", "windows": "527.41", "max": "580"},
+    11: {"linux": "450.80.02", "windows": "452.39", "max": "525"},
+}
+
+
+def parse_version(text):
+    """'535.54.03' -> (535, 54, 3); '12.2' -> (12, 2). None when there is no number."""
+    if text is None:
+        return None
+    nums = re.findall(r"\d+", str(text).strip().split()[0]) if str(text).strip() else []
+    return tuple(int(n) for n in nums) if nums else None
+
+
+def version_ge(a, b):
+    pa, pb = parse_version(a), parse_version(b)
+    if pa is None or pb is None:
+        return False
+    width = max(len(pa), len(pb))
+    return pa + (0,) * (width - len(pa)) >= pb + (0,) * (width - len(pb))
+
+
+def ga_min_driver(cuda, os_name="linux"):
+    """Minimum driver for the GA release of a CUDA 'major.minor' (None when unknown/N/A)."""
+    mm = ".".join(str(p) for p in (parse_version(cuda) or ())[:2])
+    for ver, update, linux, windows in TOOLKIT_DRIVERS:
+        if ver == mm and update == "GA":
+            return linux if os_name == "linux" else windows
+    return None
+
+
+def max_cuda_for_driver(driver_version, os_name="linux"):
+    """Highest CUDA 'major.minor' whose GA floor the driver meets (table lookup).
+
+    nvidia-smi reports this itself in ``<cuda_version>``; this is the fallback for
+    documents and drivers that do not.
+    """
+    best = None
+    for ver, update, linux, windows in TOOLKIT_DRIVERS:
+        floor = linux if os_name == "linux" else windows
+        if update != "GA" or floor is None:
+            continue
+        if version_ge(driver_version, floor):
+            if best is None or parse_version(ver) > parse_version(best):
+                best = ver
+    return best

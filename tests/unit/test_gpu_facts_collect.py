@@ -1,0 +1,199 @@
+"""gpu_facts end to end on a host tree in tmp_path, with tool outputs from real captures.
+
+The tree is made of real files (sysfs, /dev, /proc, /etc/group, binaries); only the
+commands' outputs are replayed.  Each case is a kind of host gpufleet meets.
+"""
+import os
+
+import pytest
+
+from ansible.module_utils.gpufleet_gpu import Probe, collect, gpu_count
+
+
+class Host:
+    def __init__(self, root):
+        self.root = root
+        self.outputs = {}
+        self.calls = []
+        self.file("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n"
+                                "alice:x:1000:1000::/home/alice:/bin/bash\n")
+        self.file("etc/group", "root:x:0:\nvideo:x:44:alice\nrender:x:105:\n"
+                               "docker:x:998:\nalice:x:1000:\n")
+        self.file("proc/sys/kernel/osrelease", "6.1.0-27-amd64\n")
+        self.file("proc/stat", "cpu  1 2 3\nbtime 1700000000\n")
+
+    def file(self, path, text="", mode=0o644, mtime=None):
+        full = os.path.join(self.root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as fh:
+            fh.write(text)
+        os.chmod(full, mode)
+        if mtime is not None:
+            os.utime(full, (mtime, mtime))
+        return full
+
+    def binary(self, path, output=None, rc=0, mtime=None):
+        self.file(path, "#!/bin/sh\n", 0o755, mtime)
+        if output is not None:
+            self.outputs[os.path.basename(path)] = (rc, output, "" if rc == 0 else output)
+
+    def dockerd_running_since(self, seconds_after_boot):
+        self.file("proc/4242/comm", "dockerd\n")
+        ticks = int(seconds_after_boot * os.sysconf("SC_CLK_TCK"))
+        fields = ["S"] + ["0"] * 18 + [str(ticks)] + ["0"] * 5
+        self.file("proc/4242/stat", "4242 (dockerd) " + " ".join(fields) + "\n")
+
+    def run(self, argv):
+        self.calls.append(argv)
+        name = os.path.basename(argv[0])
+        return self.outputs.get(name, (127, "", name + ": not found"))
+
+    def facts(self, **kw):
+        return collect(Probe(self.run, root=self.root, system=kw.pop("system", "Linux")),
+                       user=kw.pop("user", "alice"))
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host(str(tmp_path))
+
+
+def ids(facts):
+    return [p["id"] for p in facts["problems"]]
+
+
+def test_no_gpu_no_docker_is_valid(host):
+    facts = host.facts()
+    assert facts["platform"] == "linux"
+    assert gpu_count(facts) == 0
+    assert facts["docker"]["installed"] is False
+    assert facts["problems"] == []
+    assert facts["groups"] == {"docker": False, "video": True, "render": False}
+
+
+def test_nvidia_without_runtime(host, fixture):
+    host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
+    host.binary("usr/bin/docker", fixture("docker-info", "engine-20.10.24_debian12_host.json"))
+    for n in ("nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"):
+        host.file("dev/" + n)
+    facts = host.facts()
+    assert [g["name"] for g in facts["gpus"]["nvidia"]] == ["NVIDIA RTX A5000"] * 2
+    assert facts["nvidia"]["cuda_version"] == "13.1"
+    assert "/dev/nvidia0" in facts["device_nodes"] and "/dev/nvidiactl" in facts["device_nodes"]
+    assert facts["docker"]["running"] is True
+    assert ids(facts) == ["nvidia_runtime_missing", "user_not_in_docker_group"]
+    problem = facts["problems"][0]
+    assert "could not select device driver" in problem["message"]
+    assert "Install the NVIDIA Container Toolkit" in problem["remedy"]
+
+
+def test_nvidia_with_runtime_and_cdi(host, fixture):
+    host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a100-sxm4-80gb-mig_535.54.03.xml"))
+    host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"nvidia": {}, '
+                                  '"runc": {}}, "CDISpecDirs": ["/etc/cdi", "/var/run/cdi"]}')
+    host.binary("usr/bin/nvidia-ctk", mtime=1700000000 + 10)
+    host.dockerd_running_since(100)  # started after the toolkit was installed
+    host.file("var/run/cdi/nvidia.yaml", fixture("cdi", "nvidia-ctk-generate_1.17.yaml"))
+    facts = host.facts(user="root")
+    assert facts["gpus"]["nvidia"][0]["mig_mode"] == "Enabled"
+    assert facts["docker"]["runtimes"] == ["nvidia", "runc"]
+    assert "nvidia.com/gpu=all" in facts["docker"]["cdi_devices"]
+    assert facts["toolkit"]["installed"] is True
+    assert facts["problems"] == []
+
+
+def test_toolkit_installed_after_dockerd_started(host, fixture):
+    host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a100-sxm4-80gb-mig_535.54.03.xml"))
+    host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"runc": {}}}')
+    host.dockerd_running_since(100)
+    host.binary("usr/bin/nvidia-container-runtime-hook", mtime=1700000000 + 5000)
+    host.binary("usr/bin/nvidia-ctk", mtime=1700000000 + 5000)
+    facts = host.facts(user="root")
+    assert ids(facts) == ["nvidia_runtime_missing", "docker_restart_pending_toolkit"]
+    assert "nvidia-ctk runtime configure" in facts["problems"][0]["remedy"]
+
+
+def test_daemon_json_changed_after_start(host):
+    host.binary("usr/bin/docker", '{"ServerVersion": "20.10.24", "Runtimes": {"runc": {}}}')
+    host.dockerd_running_since(100)
+    host.file("etc/docker/daemon.json", "{}", mtime=1700000000 + 900)
+    assert ids(host.facts(user="root")) == ["docker_restart_pending_config"]
+
+
+def test_docker_installed_not_running(host):
+    host.binary("usr/bin/docker", "Cannot connect to the Docker daemon at "
+                "unix:///var/run/docker.sock. Is the docker daemon running?", rc=1)
+    facts = host.facts(user="root")
+    assert facts["docker"]["installed"] is True and facts["docker"]["running"] is False
+    assert ids(facts) == ["docker_not_running"]
+    assert "Is the docker daemon running" in facts["problems"][0]["message"]
+
+
+def test_nvidia_smi_fails(host):
+    host.binary("usr/bin/nvidia-smi", "Failed to initialize NVML: Driver/library version "
+                "mismatch", rc=18)
+    host.file("dev/nvidia0")
+    facts = host.facts(user="root")
+    assert ids(facts) == ["nvidia_smi_failed"]
+    assert "version mismatch" in facts["problems"][0]["message"]
+
+
+def test_wsl_with_linux_driver_installed(host, fixture):
+    host.file("proc/sys/kernel/osrelease", "5.15.167.4-microsoft-standard-WSL2\n")
+    host.file("dev/dxg")
+    host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
+    host.file("usr/lib/wsl/lib/libcuda.so.1")
+    host.file("var/lib/dpkg/status", "Package: nvidia-driver-550\nStatus: install ok installed\n"
+              "\nPackage: bash\nStatus: install ok installed\n")
+    facts = host.facts(user="root")
+    assert facts["platform"] == "wsl2"
+    assert len(facts["gpus"]["nvidia"]) == 2  # via /usr/lib/wsl/lib/nvidia-smi
+    assert facts["wsl"]["linux_driver_evidence"] == ["package nvidia-driver-550"]
+    assert ids(facts) == ["wsl_linux_nvidia_driver"]
+    assert "apt-get purge" in facts["problems"][0]["remedy"]
+
+
+def test_wsl_without_windows_driver(host):
+    host.file("proc/sys/kernel/osrelease", "5.15.167.4-microsoft-standard-WSL2\n")
+    host.file("usr/lib/wsl/lib/libdxcore.so")
+    facts = host.facts(user="root")
+    assert ids(facts) == ["wsl_no_windows_nvidia_driver"]
+
+
+def test_amd_and_intel_from_sysfs(host):
+    for card, vendor, dev in (("card0", "0x1002", "0x744c"), ("card1", "0x8086", "0x56a0")):
+        base = "sys/class/drm/%s/device/" % card
+        host.file(base + "vendor", vendor + "\n")
+        host.file(base + "device", dev + "\n")
+        os.makedirs(os.path.join(host.root, base, "drm", "renderD12%s" % card[-1]))
+    host.file("sys/class/drm/card0/device/mem_info_vram_total", "25753026560\n")
+    host.file("sys/class/drm/renderD128")  # not a card: ignored
+    host.file("dev/dri/card0")
+    host.file("dev/dri/renderD128")
+    facts = host.facts(user="root")
+    assert [c["pci_device_id"] for c in facts["gpus"]["amd"]] == ["0x744c"]
+    assert facts["gpus"]["amd"][0]["memory_total_mib"] == 24560
+    assert facts["gpus"]["amd"][0]["render_node"] == "/dev/dri/renderD120"
+    assert [c["pci_device_id"] for c in facts["gpus"]["intel"]] == ["0x56a0"]
+    assert facts["device_nodes"] == ["/dev/dri/card0", "/dev/dri/renderD128"]
+    assert ids(facts) == ["amd_no_kfd"]
+
+
+def test_amd_from_rocm_smi_with_kfd(host, fixture):
+    host.binary("opt/rocm/bin/rocm-smi", fixture("rocm-smi", "mi300x-rx7900xtx_rocm-smi-6.json"))
+    host.file("dev/kfd")
+    facts = host.facts(user="root")
+    assert [g["name"] for g in facts["gpus"]["amd"]] == ["AMD Instinct MI300X", "Radeon RX 7900 XTX"]
+    assert facts["problems"] == []
+    assert host.calls[-1][0].endswith("rocm-smi") or any("rocm-smi" in c[0] for c in host.calls)
+
+
+def test_macos_reports_apple_gpu_and_says_no_container_gpu(host):
+    host.outputs["system_profiler"] = (0, '{"SPDisplaysDataType": [{"_name": "Apple M3 Max", '
+                                          '"sppci_model": "Apple M3 Max", "sppci_cores": "40", '
+                                          '"spdisplays_vendor": "sppci_vendor_Apple"}]}', "")
+    facts = host.facts(system="Darwin", user="root")
+    assert facts["platform"] == "macos"
+    assert facts["gpus"]["apple"][0]["cores"] == 40
+    assert ids(facts) == ["macos_no_container_gpu"]
+    assert "Model Runner" in facts["problems"][0]["remedy"]

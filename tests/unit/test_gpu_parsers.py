@@ -1,0 +1,152 @@
+"""Parsers in module_utils/gpufleet_gpu.py on real captured outputs (see fixtures/*/README.md)."""
+import json
+
+import pytest
+
+from ansible.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
+from ansible.module_utils.gpufleet_gpu import (ParseError, detect_platform, parse_nvidia_smi_xml,
+                                               parse_rocm_smi_json,
+                                               parse_system_profiler_displays)
+
+NVIDIA_CASES = [
+    pytest.param("a100-sxm4-80gb-mig_535.54.03.xml",
+                 dict(driver="535.54.03", cuda="12.2", count=1,
+                      first=dict(name="NVIDIA A100-SXM4-80GB",
+                                 uuid="GPU-513536b6-7d19-9063-b049-1e69664bb298",
+                                 memory_total_mib=81920, mig_mode="Enabled", minor_number=1,
+                                 architecture="Ampere"),
+                      mig=4),
+                 id="a100-mig-535"),
+    pytest.param("dual-rtx-a5000_590.44.01.xml",
+                 dict(driver="590.44.01", cuda="13.1", count=2,
+                      first=dict(name="NVIDIA RTX A5000",
+                                 uuid="GPU-12345678-aaaa-bbbb-cccc-0123456789ab",
+                                 memory_total_mib=24564, mig_mode="N/A", minor_number=1,
+                                 pci_bus_id="00000000:81:00.0"),
+                      mig=0),
+                 id="dual-a5000-590"),
+    pytest.param("grid-p4-1q-windows_513.46.xml",
+                 dict(driver="513.46", cuda="11.6", count=1,
+                      first=dict(name="GRID P4-1Q", memory_total_mib=1024, minor_number=None,
+                                 driver_model="WDDM", mig_mode="N/A"),
+                      mig=0),
+                 id="windows-vgpu-513"),
+]
+
+
+@pytest.mark.parametrize("name,expected", NVIDIA_CASES)
+def test_parse_nvidia_smi(fixture, name, expected):
+    doc = parse_nvidia_smi_xml(fixture("nvidia-smi", name))
+    assert doc["driver_version"] == expected["driver"]
+    assert doc["cuda_version"] == expected["cuda"]
+    assert doc["cuda_version_source"] == "nvidia-smi"
+    assert len(doc["gpus"]) == expected["count"]
+    first = doc["gpus"][0]
+    for key, value in expected["first"].items():
+        assert first[key] == value, key
+    assert len(first["mig_devices"]) == expected["mig"]
+    assert all(g["vendor"] == "nvidia" and g["driver_version"] == expected["driver"]
+               for g in doc["gpus"])
+
+
+def test_second_gpu_of_dual_is_distinct(fixture):
+    doc = parse_nvidia_smi_xml(fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
+    assert [g["uuid"][-2:] for g in doc["gpus"]] == ["ab", "cd"]
+    assert [g["minor_number"] for g in doc["gpus"]] == [1, 0]
+    assert doc["gpus"][1]["memory_used_mib"] == 17253
+
+
+def test_mig_instances_memory(fixture):
+    doc = parse_nvidia_smi_xml(fixture("nvidia-smi", "a100-sxm4-80gb-mig_535.54.03.xml"))
+    mig = doc["gpus"][0]["mig_devices"]
+    assert [m["gpu_instance_id"] for m in mig] == ["3", "4", "5", "6"]
+    assert {m["memory_total_mib"] for m in mig} == {19968}
+
+
+def test_cuda_version_from_driver_table_when_missing(fixture):
+    text = fixture("nvidia-smi", "a100-sxm4-80gb-mig_535.54.03.xml").replace(
+        "<cuda_version>12.2</cuda_version>", "")
+    doc = parse_nvidia_smi_xml(text)
+    assert doc["cuda_version"] == "12.2"  # 535.54.03 is exactly the 12.2 GA floor
+    assert doc["cuda_version_source"] == "driver-table"
+
+
+@pytest.mark.parametrize("text,match", [
+    ("<not-xml", "not XML"),
+    ("<other/>", "not an nvidia-smi log"),
+    ("<nvidia_smi_log><gpu><product_name>x</product_name></gpu></nvidia_smi_log>", "UUID"),
+], ids=["garbage", "wrong-root", "no-uuid"])
+def test_parse_nvidia_smi_rejects(text, match):
+    with pytest.raises(ParseError, match=match):
+        parse_nvidia_smi_xml(text)
+
+
+def test_no_gpu_document_is_empty_not_error():
+    doc = parse_nvidia_smi_xml("<nvidia_smi_log><driver_version>418.39</driver_version>"
+                               "</nvidia_smi_log>")
+    assert doc["gpus"] == [] and doc["cuda_version"] is None  # 418 is below the table
+
+
+@pytest.mark.parametrize("driver,os_name,cuda", [
+    ("535.54.03", "linux", "12.2"),
+    ("535.54.02", "linux", "12.1"),
+    ("590.44.01", "linux", "13.1"),
+    ("580.65.06", "linux", "13.0"),
+    ("450.51.05", "linux", "11.0"),
+    ("440.82", "linux", None),
+    ("576.02", "windows", "12.9"),
+    ("527.41", "windows", "12.0"),
+    ("590.44.01", "windows", "12.9"),  # 13.x rows say N/A for Windows
+], ids=lambda v: str(v))
+def test_max_cuda_for_driver(driver, os_name, cuda):
+    assert max_cuda_for_driver(driver, os_name) == cuda
+
+
+def test_version_compare_is_numeric():
+    assert version_ge("535.104.05", "535.54.03")
+    assert not version_ge("535.9", "535.54.03")
+    assert version_ge("570.26", "570.26.0")
+
+
+def test_parse_rocm_smi(fixture):
+    gpus = parse_rocm_smi_json(fixture("rocm-smi", "mi300x-rx7900xtx_rocm-smi-6.json"))
+    assert [g["name"] for g in gpus] == ["AMD Instinct MI300X", "Radeon RX 7900 XTX"]
+    assert gpus[0]["memory_total_mib"] == 196592  # 206141652992 B
+    assert gpus[0]["gfx_version"] == "gfx942"
+    assert gpus[0]["driver_version"] == "6.10.5"
+
+
+def test_parse_rocm_smi_lowercase_keys_and_card_order():
+    text = json.dumps({"card2": {"Card series": "B", "VRAM Total Memory (B)": "1048576"},
+                       "card0": {"Card series": "A"}})
+    gpus = parse_rocm_smi_json(text)
+    assert [(g["index"], g["name"]) for g in gpus] == [(0, "A"), (2, "B")]
+    assert gpus[1]["memory_total_mib"] == 1
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]"], ids=["garbage", "list"])
+def test_parse_rocm_smi_rejects(text):
+    with pytest.raises(ParseError):
+        parse_rocm_smi_json(text)
+
+
+def test_parse_system_profiler_apple_silicon():
+    # Shape of `system_profiler SPDisplaysDataType -json` on an M2 Pro (macOS 14).
+    text = json.dumps({"SPDisplaysDataType": [{
+        "_name": "Apple M2 Pro", "sppci_model": "Apple M2 Pro", "sppci_cores": "19",
+        "spdisplays_vendor": "sppci_vendor_Apple", "spdisplays_mtlgpufamilysupport":
+        "spdisplays_metal3"}]})
+    [gpu] = parse_system_profiler_displays(text)
+    assert gpu == {"vendor": "apple", "index": 0, "name": "Apple M2 Pro", "cores": 19,
+                   "metal": "spdisplays_metal3"}
+
+
+@pytest.mark.parametrize("system,osrelease,dxg,interop,expected", [
+    ("Linux", "6.1.0-27-amd64", False, False, "linux"),
+    ("Linux", "5.15.167.4-microsoft-standard-WSL2", True, True, "wsl2"),
+    ("Linux", "6.6.36.3-microsoft-standard-WSL2+", False, False, "wsl2"),
+    ("Linux", "6.1.0-custom", True, True, "wsl2"),
+    ("Darwin", "23.4.0", False, False, "macos"),
+], ids=["debian", "wsl2-kernel", "wsl2-custom-kernel", "wsl-markers", "macos"])
+def test_detect_platform(system, osrelease, dxg, interop, expected):
+    assert detect_platform(system, osrelease, dxg, interop) == expected
