@@ -194,6 +194,41 @@ def parse_system_profiler_displays(text):
     return gpus
 
 
+# --------------------------------------------------------------------------- os
+
+_OS_FAMILIES = (("debian", "Debian"), ("ubuntu", "Debian"), ("rhel", "RedHat"),
+                ("fedora", "RedHat"), ("centos", "RedHat"), ("suse", "Suse"),
+                ("arch", "Archlinux"), ("alpine", "Alpine"))
+
+
+def parse_os_release(text):
+    """/etc/os-release -> {distribution, family, release, major_version, version}.
+
+    The same names Ansible's distribution facts use (Debian, bookworm, 12), so roles can
+    take them from gpu_facts and skip a separate fact-gathering round trip.
+    """
+    values = {}
+    for line in (text or "").splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip().strip('"').strip("'")
+    ident = values.get("ID", "").lower()
+    like = values.get("ID_LIKE", "").lower().split()
+    family = None
+    for name, fam in _OS_FAMILIES:
+        if ident == name or name in like:
+            family = fam
+            break
+    version = values.get("VERSION_ID")
+    return {
+        "distribution": values.get("NAME", "").split()[0] if values.get("NAME") else None,
+        "family": family,
+        "release": values.get("VERSION_CODENAME") or None,
+        "version": version,
+        "major_version": version.split(".")[0] if version else None,
+    }
+
+
 # --------------------------------------------------------------------------- platform
 
 def detect_platform(system, osrelease, has_dxg, has_wsl_interop):
@@ -303,7 +338,11 @@ def _dockerd_started_at(probe):
 def collect_docker(probe):
     docker_bin = probe.which("docker")
     dockerd_bin = probe.which("dockerd")
+    enabled = any(probe.exists("/etc/systemd/system/%s.wants/%s" % (target, unit))
+                  for target, unit in (("multi-user.target", "docker.service"),
+                                       ("sockets.target", "docker.socket")))
     out = {"installed": bool(docker_bin or dockerd_bin), "running": False,
+           "service_enabled": enabled,
            "server_version": None, "runtimes": [], "default_runtime": None,
            "cdi_spec_dirs": list(DEFAULT_CDI_DIRS), "cdi_devices": [], "cdi_enabled": None,
            "daemon_config_mtime": probe.mtime("/etc/docker/daemon.json"),
@@ -409,7 +448,10 @@ def collect(probe, user="root"):
              "nvidia": {"driver_version": None, "cuda_version": None, "smi": None, "error": None},
              "amd": {"rocm_smi": None, "error": None},
              "device_nodes": [], "docker": {}, "groups": {}, "user": user,
-             "toolkit": {}, "wsl": {}, "problems": []}
+             "toolkit": {}, "wsl": {}, "problems": [],
+             "os": parse_os_release(probe.read("/etc/os-release")) if probe.system != "Darwin"
+             else {"distribution": "MacOSX", "family": "Darwin", "release": None,
+                   "version": None, "major_version": None}}
     if platform == "macos":
         rc, stdout, _ = probe.run(["system_profiler", "SPDisplaysDataType", "-json"])
         if rc == 0:
@@ -575,6 +617,6 @@ def gpu_count(facts):
     return sum(len(v) for v in facts["gpus"].values())
 
 
-__all__ = ["ParseError", "Probe", "collect", "find_problems", "parse_nvidia_smi_xml",
+__all__ = ["ParseError", "Probe", "parse_os_release", "collect", "find_problems", "parse_nvidia_smi_xml",
            "parse_rocm_smi_json", "parse_system_profiler_displays", "detect_platform",
            "scan_drm", "collect_groups", "parse_version", "gpu_count"]

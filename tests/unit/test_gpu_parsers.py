@@ -5,7 +5,7 @@ import pytest
 
 from ansible.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
 from ansible.module_utils.gpufleet_gpu import (ParseError, detect_platform, parse_nvidia_smi_xml,
-                                               parse_rocm_smi_json,
+                                               parse_os_release, parse_rocm_smi_json,
                                                parse_system_profiler_displays)
 
 NVIDIA_CASES = [
@@ -150,3 +150,30 @@ def test_parse_system_profiler_apple_silicon():
 ], ids=["debian", "wsl2-kernel", "wsl2-custom-kernel", "wsl-markers", "macos"])
 def test_detect_platform(system, osrelease, dxg, interop, expected):
     assert detect_platform(system, osrelease, dxg, interop) == expected
+
+
+# /etc/os-release as shipped by each distribution's base-files package.
+OS_RELEASE = {
+    "debian-12": ('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\n'
+                  'VERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n',
+                  {"distribution": "Debian", "family": "Debian", "release": "bookworm",
+                   "version": "12", "major_version": "12"}),
+    "debian-13": ('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\n'
+                  'VERSION_ID="13"\nVERSION="13 (trixie)"\nVERSION_CODENAME=trixie\nID=debian\n',
+                  {"distribution": "Debian", "family": "Debian", "release": "trixie",
+                   "version": "13", "major_version": "13"}),
+    "ubuntu-24.04": ('PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\n'
+                     'VERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n',
+                     {"distribution": "Ubuntu", "family": "Debian", "release": "noble",
+                      "version": "24.04", "major_version": "24"}),
+    "rocky-9": ('NAME="Rocky Linux"\nVERSION="9.4 (Blue Onyx)"\nID="rocky"\n'
+                'ID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n',
+                {"distribution": "Rocky", "family": "RedHat", "release": None,
+                 "version": "9.4", "major_version": "9"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OS_RELEASE))
+def test_parse_os_release(name):
+    text, expected = OS_RELEASE[name]
+    assert parse_os_release(text) == expected
