@@ -323,7 +323,7 @@ def write_inventory(path: str, names: list[str]) -> None:
     """A YAML inventory putting the host containers in the `linux` group."""
     hosts = {n: {} for n in names}
     doc = {"all": {"children": {"linux": {"hosts": hosts}},
-                   "vars": {"ansible_connection": "community.docker.docker",
+                   "vars": {"ansible_connection": "community.docker.docker", "ansible_user": "root",
                             "ansible_python_interpreter": "/usr/bin/python3"}}}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(doc, indent=2) + "\n")

@@ -1,0 +1,60 @@
+"""Integration tests run against the real test bed: a Docker engine and the host images
+built by `python3 -m gpufleet.testbed prepare` (the README's test command does that first)."""
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from gpufleet import testbed
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def ansible_env(**extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def testbed_ready():
+    if not testbed.engine_answers():
+        pytest.fail("no Docker engine answers: run `bash scripts/dev setup` (as root) first")
+    for suite in testbed.SUITES:
+        if testbed.image_recipe(testbed.image_tag(suite)) != testbed.RECIPE_VERSION:
+            pytest.fail("host image %s missing or stale: run `bash scripts/dev setup`"
+                        % testbed.image_tag(suite))
+
+
+@pytest.fixture
+def host(testbed_ready):
+    """A fresh bookworm host container (systemd), removed afterwards."""
+    name = "gpufleet-it-" + uuid.uuid4().hex[:8]
+    testbed.run_host(name, "bookworm")
+    try:
+        testbed.wait_systemd(name)
+        yield name
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+        subprocess.run(["docker", "volume", "rm", "-f", name + "-docker"], capture_output=True)
+
+
+def adhoc(host, module, args=None, check=False):
+    """Run one module on a host container; returns (rc, result dict)."""
+    argv = ["ansible", "all", "-i", host + ",", "-c", "community.docker.docker",
+            "-e", "ansible_python_interpreter=/usr/bin/python3", "-m", module]
+    if args is not None:
+        argv += ["-a", json.dumps(args)]
+    if check:
+        argv.append("--check")
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                          env=ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                                          ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+    try:
+        doc = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("ansible printed no JSON:\n%s\n%s" % (proc.stdout, proc.stderr))
+    return proc.returncode, doc["plays"][0]["tasks"][0]["hosts"][host]

@@ -1,0 +1,62 @@
+"""The custom modules, run by Ansible against real host containers."""
+import os
+import subprocess
+
+from conftest import ROOT, adhoc
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+
+
+def sh(host, script):
+    subprocess.run(["docker", "exec", host, "sh", "-c", script], check=True)
+
+
+def test_gpu_facts_on_a_host_without_gpu_or_docker(host):
+    rc, res = adhoc(host, "gpu_facts")
+    assert rc == 0, res
+    facts = res["ansible_facts"]["gpufleet"]
+    assert facts["platform"] == "linux"
+    assert facts["os"]["release"] == "bookworm"
+    assert res["gpu_count"] == 0
+    assert facts["docker"]["installed"] is False
+    assert facts["problems"] == []
+    assert res["changed"] is False
+
+
+def test_gpu_facts_reads_nvidia_smi_on_the_host(host):
+    # nvidia-smi replaced by a script printing a real capture (two RTX A5000, driver 590).
+    subprocess.run(["docker", "cp", os.path.join(FIXTURES, "nvidia-smi",
+                                                 "dual-rtx-a5000_590.44.01.xml"),
+                    host + ":/opt/nvidia-smi.xml"], check=True)
+    sh(host, "printf '#!/bin/sh\\ncat /opt/nvidia-smi.xml\\n' > /usr/bin/nvidia-smi && "
+             "chmod 755 /usr/bin/nvidia-smi && touch /dev/nvidia0 /dev/nvidia1 /dev/nvidiactl")
+    rc, res = adhoc(host, "gpu_facts")
+    assert rc == 0, res
+    facts = res["ansible_facts"]["gpufleet"]
+    assert [g["uuid"][-2:] for g in facts["gpus"]["nvidia"]] == ["ab", "cd"]
+    assert facts["nvidia"]["cuda_version"] == "13.1"
+    assert "/dev/nvidia0" in facts["device_nodes"]
+    assert facts["problems"] == []  # no Docker yet: nothing to complain about
+
+
+def test_docker_daemon_config_refuses_invalid_json_and_leaves_it(host):
+    sh(host, "mkdir -p /etc/docker && printf '{\"debug\": true,}' > /etc/docker/daemon.json")
+    rc, res = adhoc(host, "docker_daemon_config", {"settings": {"debug": False}})
+    assert rc != 0
+    assert "/etc/docker/daemon.json is not valid JSON" in res["msg"]
+    out = subprocess.run(["docker", "exec", host, "cat", "/etc/docker/daemon.json"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out == '{"debug": true,}'
+
+
+def test_docker_daemon_config_check_mode_and_real_write(host):
+    rc, res = adhoc(host, "docker_daemon_config",
+                    {"settings": {"runtimes": {"nvidia": {"path": "nvidia-container-runtime",
+                                                          "args": []}}}}, check=True)
+    assert rc == 0 and res["changed"] is True and res["created"] is True
+    assert subprocess.run(["docker", "exec", host, "test", "-e", "/etc/docker/daemon.json"]
+                          ).returncode == 1
+    rc, res = adhoc(host, "docker_daemon_config", {"settings": {"debug": True}})
+    assert rc == 0 and res["changed"] is True
+    rc, res = adhoc(host, "docker_daemon_config", {"settings": {"debug": True}})
+    assert rc == 0 and res["changed"] is False

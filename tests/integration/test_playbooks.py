@@ -1,0 +1,57 @@
+"""Playbooks parse, lint clean, and the README's main job converges the local fleet."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT, ansible_env
+from gpufleet import testbed
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ansible_env(), **kw)
+
+
+def test_site_syntax_local_fleet():
+    proc = run(["ansible-playbook", "site.yml", "-l", "linux", "--syntax-check"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("limit", ["all", "linux", "cloud"])
+def test_site_syntax_with_example_inventory(limit):
+    proc = run(["ansible-playbook", "-i", "inventory/example", "site.yml", "-l", limit,
+                "--syntax-check"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ansible_lint_is_clean():
+    proc = run(["ansible-lint", "--offline", "-q"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_local_fleet_converges_then_changes_nothing(testbed_ready, tmp_path):
+    """README command #1 on its own fleet: the first run changes, the second changes nothing."""
+    prefix = "gpufleet-it-fleet"
+    names = testbed.fleet_up(prefix, 2, log=lambda *_: None)
+    try:
+        # The local inventory's settings, for this fleet's host names.
+        (tmp_path / "group_vars").mkdir()
+        shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
+                    tmp_path / "group_vars" / "linux.yml")
+        testbed.write_inventory(str(tmp_path / "hosts.yml"), names)
+        base = ["ansible-playbook", "site.yml", "-i", str(tmp_path / "hosts.yml")]
+        first = run(base)
+        assert first.returncode == 0, first.stdout[-4000:] + first.stderr
+        assert "changed_this_run: true" in first.stdout
+        second = run(base)
+        assert second.returncode == 0, second.stdout[-4000:]
+        recap = second.stdout.split("PLAY RECAP")[-1]
+        for name in names:
+            assert name in recap
+        assert "changed=0" in recap and "changed=1" not in recap and "failed=0" in recap
+        assert "changed_this_run: false" in second.stdout
+        assert second.stdout.count("problems: []") == 2
+        assert "- nvidia" in second.stdout
+    finally:
+        testbed.fleet_down(prefix, log=lambda *_: None)
