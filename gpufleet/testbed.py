@@ -266,6 +266,32 @@ def _slim_and_tune(root: Path) -> None:
     (root / "etc/hostname").write_text("gpufleet-host\n")
 
 
+TOOLS_IMAGE = "gpufleet-tools:trixie"
+TOOLS_PACKAGES = ("docker-compose",)  # Compose v2 (2.26 in trixie): `docker-compose config`
+
+
+def build_tools_image(log=print, force=False) -> bool:
+    """``gpufleet-tools:trixie``: the trixie host image plus Compose v2, for validating
+    rendered compose files with the real ``docker-compose config`` (no daemon needed)."""
+    if not force and image_recipe(TOOLS_IMAGE) == RECIPE_VERSION:
+        log(f"{TOOLS_IMAGE}: present (recipe {RECIPE_VERSION}), nothing to do")
+        return False
+    started = time.monotonic()
+    name = "gpufleet-tools-build"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    _run(["docker", "run", "--name", name, image_tag("trixie"), "sh", "-c",
+          "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+          "--no-install-recommends " + " ".join(TOOLS_PACKAGES) + " >/dev/null && "
+          "rm -rf /var/lib/apt/lists/*"], stdout=subprocess.DEVNULL)
+    try:
+        _run(["docker", "commit", "--change", f"LABEL gpufleet.recipe={RECIPE_VERSION}",
+              "--change", 'CMD ["/bin/sh"]', name, TOOLS_IMAGE], stdout=subprocess.DEVNULL)
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    log(f"{TOOLS_IMAGE}: built in {time.monotonic() - started:.0f} s")
+    return True
+
+
 # --------------------------------------------------------------------------- fleet
 
 def fleet_names(prefix: str, count: int, suites=SUITES) -> list[tuple[str, str]]:
@@ -354,6 +380,8 @@ def main(argv=None) -> int:
             mirror = args.mirror or pick_debian_mirror(parse_apt_sources(read_apt_files()))
             for suite in args.suite or SUITES:
                 build_image(suite, mirror, force=args.force)
+            if not args.suite or "trixie" in args.suite:
+                build_tools_image(force=args.force)
         elif args.cmd == "fleet":
             if not engine_answers():
                 raise TestbedError("no Docker engine answers: run "

@@ -107,3 +107,110 @@ def max_cuda_for_driver(driver_version, os_name="linux"):
             if best is None or parse_version(ver) > parse_version(best):
                 best = ver
     return best
+
+
+FORWARD_COMPAT_MIN_DRIVER = "450"  # oldest branch NVIDIA ships cuda-compat for (data centre)
+
+
+def _toolkit_floor(cuda, os_name):
+    """(min_driver, label) for a CUDA 'X.Y' or 'X.Y.Z' (update rows when Z > 0)."""
+    parts = parse_version(cuda) or ()
+    if len(parts) < 2:
+        return None, None
+    mm = "%d.%d" % parts[:2]
+    rows = [r for r in TOOLKIT_DRIVERS if r[0] == mm]
+    if not rows:
+        return None, None
+    idx = 1 if os_name == "linux" else 2
+    floor_row = rows[0]  # GA
+    if len(parts) > 2 and parts[2] > 0:
+        # Updates are numbered from 1: 12.4.1 is Update 1; take the highest row <= it.
+        for row in rows:
+            if row[1] == "GA":
+                continue
+            n = int(row[1][1:])
+            if n <= parts[2]:
+                floor_row = row
+    value = floor_row[idx + 1]
+    return value, "%s %s" % (mm, floor_row[1])
+
+
+def check_compat(driver_version, cuda_version, os_name="linux"):
+    """Decide how a CUDA toolkit runs on a driver (NVIDIA's compatibility rules).
+
+    Returns dict(compatible, mode, min_driver, family_min_driver, max_native_cuda, msg).
+    mode: ``native`` (driver >= the toolkit's own floor), ``minor_version`` (same major
+    family, driver >= the family floor: runs, except PTX JIT of newer code),
+    ``forward_compat_required`` (newer major than the driver supports; Linux data-centre
+    GPUs can use the cuda-compat package), ``incompatible``.
+    """
+    if os_name not in ("linux", "windows"):
+        raise ValueError("os must be linux or windows, got %r" % (os_name,))
+    drv = parse_version(driver_version)
+    cuda = parse_version(cuda_version)
+    if not drv or len(drv) < 1:
+        raise ValueError("driver_version %r is not a version like 535.54.03" % (driver_version,))
+    if not cuda or len(cuda) < 2:
+        raise ValueError("cuda_version %r is not a version like 12.4 or 12.4.1" % (cuda_version,))
+    family = FAMILY_DRIVERS.get(cuda[0])
+    if family is None:
+        raise ValueError("CUDA %s is not in NVIDIA's table (families %s)"
+                         % (cuda_version, ", ".join("%d.x" % f for f in sorted(FAMILY_DRIVERS))))
+    native_min, label = _toolkit_floor(cuda_version, os_name)
+    family_min = family[os_name]
+    if native_min is None:
+        # Windows 13.x: Table 3 says N/A (the toolkit no longer bundles a driver); the
+        # family floor is the only published number.
+        native_min, label = family_min, "%d.x family" % cuda[0]
+    max_native = max_cuda_for_driver(driver_version, os_name)
+    result = {"compatible": False, "mode": "incompatible", "min_driver": native_min,
+              "family_min_driver": family_min, "max_native_cuda": max_native,
+              "driver_version": driver_version, "cuda_version": cuda_version, "os": os_name}
+    if version_ge(driver_version, native_min):
+        result.update(compatible=True, mode="native",
+                      msg="Driver %s supports CUDA %s natively (needs >= %s)."
+                          % (driver_version, cuda_version, native_min))
+    elif version_ge(driver_version, family_min):
+        result.update(compatible=True, mode="minor_version",
+                      msg="Driver %s is below CUDA %s's own minimum (%s) but in the %d.x family "
+                          "(>= %s): it runs through minor-version compatibility, except code that "
+                          "needs PTX JIT of newer features. Upgrade the driver to >= %s for native "
+                          "support." % (driver_version, cuda_version, native_min, cuda[0],
+                                        family_min, native_min))
+    elif os_name == "linux" and version_ge(driver_version, FORWARD_COMPAT_MIN_DRIVER):
+        result.update(mode="forward_compat_required",
+                      msg="Driver %s supports CUDA up to %s; CUDA %s needs a driver >= %s. Upgrade "
+                          "the driver, or on data-centre GPUs install the matching cuda-compat "
+                          "package (forward compatibility) in the image."
+                          % (driver_version, max_native or "none", cuda_version, family_min))
+    else:
+        result.update(msg="Driver %s cannot run CUDA %s (needs >= %s%s). Upgrade the NVIDIA "
+                          "driver%s." % (driver_version, cuda_version, native_min,
+                                         "" if native_min == family_min else
+                                         ", or >= %s with minor-version compatibility" % family_min,
+                                         " on Windows (WSL and Docker Desktop use it)"
+                                         if os_name == "windows" else ""))
+    return result
+
+
+def cuda_from_image_config(env=None, labels=None):
+    """The CUDA version an image needs, from its config (``docker image inspect``).
+
+    NVIDIA's CUDA images set ``NVIDIA_REQUIRE_CUDA="cuda>=12.4 brand=tesla,driver>=470,..."``
+    and ``CUDA_VERSION=12.4.1``; some images carry a ``com.nvidia.cuda.version`` label.
+    Returns (version, source) or (None, None).
+    """
+    values = {}
+    for item in env or []:
+        key, _, value = item.partition("=")
+        values[key] = value
+    require = values.get("NVIDIA_REQUIRE_CUDA", "")
+    m = re.search(r"cuda>=\s*(\d+\.\d+(?:\.\d+)?)", require)
+    if m:
+        return m.group(1), "env NVIDIA_REQUIRE_CUDA"
+    if values.get("CUDA_VERSION") and parse_version(values["CUDA_VERSION"]):
+        return values["CUDA_VERSION"], "env CUDA_VERSION"
+    label = (labels or {}).get("com.nvidia.cuda.version")
+    if label and parse_version(label):
+        return label, "label com.nvidia.cuda.version"
+    return None, None

@@ -177,3 +177,62 @@ OS_RELEASE = {
 def test_parse_os_release(name):
     text, expected = OS_RELEASE[name]
     assert parse_os_release(text) == expected
+
+
+# NVIDIA's published numbers (REFERENCE.md 6.1-6.2): one row per rule.
+from ansible.module_utils.gpufleet_cuda import check_compat  # noqa: E402
+
+COMPAT = [
+    ("550.54.14", "12.4", "linux", "native", True, "550.54.14"),
+    ("550.54.14", "12.4.1", "linux", "minor_version", True, "550.54.15"),
+    ("550.54.15", "12.4.1", "linux", "native", True, "550.54.15"),
+    ("535.54.03", "12.4", "linux", "minor_version", True, "550.54.14"),
+    ("525.60.13", "12.9", "linux", "minor_version", True, "575.51.03"),
+    ("525.60.12", "12.0", "linux", "forward_compat_required", False, "525.60.13"),
+    ("535.104.05", "13.0", "linux", "forward_compat_required", False, "580.65.06"),
+    ("590.44.01", "13.1", "linux", "native", True, "590.44.01"),
+    ("580.65.06", "13.2", "linux", "minor_version", True, "595.45.04"),
+    ("470.57.02", "11.4", "linux", "native", True, "470.42.01"),
+    ("450.80.02", "11.8", "linux", "minor_version", True, "520.61.05"),
+    ("418.39", "11.0", "linux", "incompatible", False, "450.51.05"),
+    ("560.94", "12.6.1", "windows", "native", True, "560.94"),
+    ("536.25", "12.4", "windows", "minor_version", True, "551.61"),
+    ("527.40", "12.0", "windows", "incompatible", False, "527.41"),
+    ("576.02", "13.0", "windows", "incompatible", False, "580"),
+    ("581.15", "13.0", "windows", "native", True, "580"),
+]
+
+
+@pytest.mark.parametrize("driver,cuda,os_name,mode,ok,min_driver", COMPAT,
+                         ids=["%s-%s-%s" % (c[0], c[1], c[2]) for c in COMPAT])
+def test_cuda_compat_table(driver, cuda, os_name, mode, ok, min_driver):
+    res = check_compat(driver, cuda, os_name)
+    assert (res["mode"], res["compatible"], res["min_driver"]) == (mode, ok, min_driver)
+    assert driver in res["msg"]
+
+
+@pytest.mark.parametrize("driver,cuda,os_name,match", [
+    ("abc", "12.4", "linux", "driver_version"),
+    ("550.54.14", "twelve", "linux", "cuda_version"),
+    ("550.54.14", "10.2", "linux", "not in NVIDIA's table"),
+    ("550.54.14", "12.4", "macos", "linux or windows"),
+], ids=["bad-driver", "bad-cuda", "cuda-10", "bad-os"])
+def test_cuda_compat_rejects(driver, cuda, os_name, match):
+    with pytest.raises(ValueError, match=match):
+        check_compat(driver, cuda, os_name)
+
+
+from ansible.module_utils.gpufleet_cuda import cuda_from_image_config  # noqa: E402
+
+
+@pytest.mark.parametrize("env,labels,expected", [
+    # Env of nvidia/cuda:12.4.1-runtime-ubuntu22.04 (docker image inspect).
+    (["PATH=/usr/local/nvidia/bin:/usr/local/cuda/bin:/usr/local/sbin", "NVARCH=x86_64",
+      "NVIDIA_REQUIRE_CUDA=cuda>=12.4 brand=tesla,driver>=470,driver<471 brand=unknown,driver>=470,driver<471",
+      "CUDA_VERSION=12.4.1", "NVIDIA_VISIBLE_DEVICES=all"], {}, ("12.4", "env NVIDIA_REQUIRE_CUDA")),
+    (["CUDA_VERSION=11.8.0"], None, ("11.8.0", "env CUDA_VERSION")),
+    ([], {"com.nvidia.cuda.version": "12.2.2"}, ("12.2.2", "label com.nvidia.cuda.version")),
+    (["PATH=/usr/bin"], {}, (None, None)),
+], ids=["cuda-image", "cuda-version-only", "label", "cpu-image"])
+def test_cuda_from_image_config(env, labels, expected):
+    assert cuda_from_image_config(env, labels) == expected

@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet contributors
+# Apache-2.0
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: gpu_compose
+short_description: Render one compose file for a host's platform from gpufleet service descriptions
+description:
+  - Validates the service descriptions (docs/services.md) and renders a compose document with
+    the platform's GPU rules; errors name the service and the field and nothing is written.
+  - C(linux), C(cloud), C(wsl2), C(windows) with NVIDIA use C(deploy.resources.reservations.devices),
+    or CDI device names (C(nvidia.com/gpu=all)) with I(gpu_mode=cdi); C(rocm) passes C(/dev/kfd)
+    and C(/dev/dri) with the video and render groups; C(intel) passes C(/dev/dri); C(macos)
+    never asks for a GPU and warns per GPU service; C(cloud) adds a restart policy and log rotation.
+  - The file is JSON, which is YAML, so it needs no YAML library on the host and renders the
+    same everywhere; it is written atomically and only when its content changes.
+  - Logic in C(module_utils/gpufleet_compose.py).
+version_added: "0.1.0"
+options:
+  services:
+    description: Mapping of service name to its description (image, command, environment, ports,
+      volumes, healthcheck, restart, resources, profiles, labels, gpu, cuda_version, platform).
+    type: dict
+    required: true
+  platform:
+    description: The host's platform.
+    type: str
+    required: true
+    choices: [linux, cloud, wsl2, windows, macos, rocm, intel]
+  gpu_vendor:
+    description: GPU vendor on the host (C(rocm) and C(intel) platforms imply theirs).
+    type: str
+    choices: [nvidia, amd, intel, none]
+    default: nvidia
+  gpu_mode:
+    description: NVIDIA through the device-request API (C(runtime)) or CDI device names (C(cdi)).
+    type: str
+    choices: [runtime, cdi]
+    default: runtime
+  gpu_available:
+    description: Whether the host has a working GPU path (from gpu_facts). With C(false), policy
+      C(required) fails and C(auto) falls back to the CPU with a warning.
+    type: bool
+    default: true
+  project_name:
+    description: Compose project name (C(name:) in the file, label C(gpufleet.project)).
+    type: str
+    required: true
+  dest:
+    description: Where to write the file; omit to only render.
+    type: path
+  container_platform:
+    description: C(platform:) for services that do not set one (e.g. C(linux/arm64) on Apple silicon).
+    type: str
+  render_gid:
+    description: Numeric GID of the host's render group (the name may not exist in the image).
+    type: int
+  check_paths:
+    description: Check that bind-mount sources exist on this host.
+    type: bool
+    default: true
+  mode:
+    description: Mode of a new file.
+    type: raw
+    default: "0644"
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+author:
+  - gpufleet contributors
+"""
+
+EXAMPLES = r"""
+- name: Render the compose file for this host
+  gpu_compose:
+    services: "{{ gpufleet_services }}"
+    platform: "{{ ansible_facts.gpufleet.platform }}"
+    project_name: aiml
+    dest: /opt/gpufleet/aiml/compose.yaml
+    gpu_available: "{{ ansible_facts.gpufleet.problems | length == 0 }}"
+"""
+
+RETURN = r"""
+compose:
+  description: The rendered compose document.
+  returned: success
+  type: dict
+gpu_services:
+  description: Services that got a GPU.
+  returned: success
+  type: list
+  elements: str
+render_warnings:
+  description: What the user should know (CPU fallbacks, macOS); also shown as task warnings.
+  returned: success
+  type: list
+  elements: str
+dest:
+  description: The file written (or that would be).
+  returned: when dest is set
+  type: str
+"""
+
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.gpufleet_compose import ServiceError, render
+
+HEADER = "# Managed by gpufleet (gpu_compose): edit the service description, not this file.\n"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            services=dict(type="dict", required=True),
+            platform=dict(type="str", required=True,
+                          choices=["linux", "cloud", "wsl2", "windows", "macos", "rocm", "intel"]),
+            gpu_vendor=dict(type="str", default="nvidia", choices=["nvidia", "amd", "intel", "none"]),
+            gpu_mode=dict(type="str", default="runtime", choices=["runtime", "cdi"]),
+            gpu_available=dict(type="bool", default=True),
+            project_name=dict(type="str", required=True),
+            dest=dict(type="path"),
+            container_platform=dict(type="str"),
+            render_gid=dict(type="int"),
+            check_paths=dict(type="bool", default=True),
+            mode=dict(type="raw", default="0644"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        doc, warnings, gpu_services = render(
+            p["services"], p["platform"], p["project_name"], gpu_vendor=p["gpu_vendor"],
+            gpu_mode=p["gpu_mode"], gpu_available=p["gpu_available"],
+            container_platform=p["container_platform"], render_gid=p["render_gid"],
+            path_exists=os.path.exists if p["check_paths"] and p["platform"] != "windows" else None)
+    except ServiceError as exc:
+        module.fail_json(msg="gpu_compose: %s. Nothing was written." % exc)
+    for w in warnings:
+        module.warn(w)
+    result = dict(changed=False, compose=doc, render_warnings=warnings, gpu_services=gpu_services)
+    dest = p["dest"]
+    if not dest:
+        module.exit_json(**result)
+    result["dest"] = dest
+    text = HEADER + json.dumps(doc, indent=2) + "\n"
+    before = None
+    if os.path.exists(dest):
+        with open(dest, "rb") as fh:
+            before = to_native(fh.read())
+    if before == text:
+        module.exit_json(**result)
+    result["changed"] = True
+    if module._diff:
+        result["diff"] = dict(before=before or "", after=text,
+                              before_header=dest if before is not None else dest + " (absent)",
+                              after_header=dest)
+    if module.check_mode:
+        module.exit_json(**result)
+    directory = os.path.dirname(dest) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    fd, tmp = tempfile.mkstemp(prefix=".compose.", dir=directory)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(to_bytes(text))
+    if before is not None:
+        os.chmod(tmp, os.stat(dest).st_mode & 0o7777)
+    module.atomic_move(tmp, dest)
+    if before is None:
+        module.set_mode_if_different(dest, p["mode"], False)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
