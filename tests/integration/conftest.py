@@ -3,6 +3,7 @@ built by `python3 -m gpufleet.testbed prepare` (the README's test command does t
 import json
 import os
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 from gpufleet import testbed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# The ansible/molecule commands of the environment running the tests.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 
 def ansible_env(**extra):

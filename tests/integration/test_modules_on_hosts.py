@@ -1,4 +1,5 @@
 """The custom modules, run by Ansible against real host containers."""
+import json
 import os
 import subprocess
 
@@ -60,3 +61,27 @@ def test_docker_daemon_config_check_mode_and_real_write(host):
     assert rc == 0 and res["changed"] is True
     rc, res = adhoc(host, "docker_daemon_config", {"settings": {"debug": True}})
     assert rc == 0 and res["changed"] is False
+
+
+def test_cuda_compat_reads_the_cuda_version_from_a_local_image(testbed_ready, tmp_path):
+    """An image whose config carries NVIDIA's env, as nvidia/cuda images do."""
+    tag = "gpufleet-it/cuda-env:12.4"
+    empty = tmp_path / "empty.tar"
+    subprocess.run(["tar", "-cf", str(empty), "-T", "/dev/null"], check=True)
+    subprocess.run(["docker", "import", "--change",
+                    "ENV NVIDIA_REQUIRE_CUDA=cuda>=12.4 brand=tesla,driver>=470,driver<471",
+                    "--change", "ENV CUDA_VERSION=12.4.1", str(empty), tag],
+                   check=True, capture_output=True)
+    try:
+        proc = subprocess.run(
+            ["ansible", "localhost", "-c", "local", "-m", "cuda_compat", "-a",
+             '{"driver_version": "535.54.03", "image": "%s", "cuda_version": "11.8"}' % tag],
+            cwd=ROOT, capture_output=True, text=True,
+            env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+                     ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                     ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+        res = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        assert res["cuda_version"] == "12.4" and res["cuda_source"] == "env NVIDIA_REQUIRE_CUDA"
+        assert res["mode"] == "minor_version" and res["min_driver"] == "550.54.14"
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)

@@ -13,8 +13,9 @@ def run(argv, **kw):
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ansible_env(), **kw)
 
 
-def test_site_syntax_local_fleet():
-    proc = run(["ansible-playbook", "site.yml", "-l", "linux", "--syntax-check"])
+@pytest.mark.parametrize("playbook", ["site.yml", "playbooks/workloads.yml"])
+def test_syntax_local_fleet(playbook):
+    proc = run(["ansible-playbook", playbook, "-l", "linux", "--syntax-check"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
