@@ -1,0 +1,283 @@
+"""gpufleet's Python API: run the fleet playbooks through ansible-runner, get typed results.
+
+    from gpufleet import api
+    result = api.provision("inventory/prod", limit="linux", on_event=print)
+    for host in result.failed_hosts:
+        print(host, result.hosts[host].failures)
+
+Every entry point takes an inventory, a limit, extra vars and tags, runs through
+``ansible_runner`` (an argv, never a shell string), streams events to ``on_event`` and returns
+a :class:`RunResult`.  Bad input raises a :class:`GpufleetError` subclass before anything runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLAYBOOKS = {
+    "provision": "site.yml",
+    "plan": "site.yml",
+    "doctor": "playbooks/doctor.yml",
+    "deploy": "playbooks/workloads.yml",
+    "status": "playbooks/status.yml",
+}
+
+
+# --------------------------------------------------------------------------- errors
+
+class GpufleetError(Exception):
+    """Base class: a problem the caller must fix; nothing was run."""
+
+
+class RunnerMissingError(GpufleetError):
+    pass
+
+
+class InventoryError(GpufleetError):
+    pass
+
+
+class UnknownTargetError(GpufleetError):
+    pass
+
+
+class PrivateDataDirError(GpufleetError):
+    pass
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass
+class HostResult:
+    host: str
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    changed_tasks: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.unreachable:
+            return "unreachable"
+        if self.failed:
+            return "failed"
+        return "changed" if self.changed else "ok"
+
+
+@dataclass
+class RunResult:
+    action: str
+    playbook: str
+    limit: str | None
+    rc: int
+    status: str
+    duration_s: float
+    hosts: dict[str, HostResult] = field(default_factory=dict)
+
+    @property
+    def failed_hosts(self) -> list[str]:
+        return sorted(h for h, r in self.hosts.items() if r.status in ("failed", "unreachable"))
+
+    @property
+    def changed_hosts(self) -> list[str]:
+        return sorted(h for h, r in self.hosts.items() if r.status == "changed")
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.failed_hosts
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["failed_hosts"] = self.failed_hosts
+        out["changed_hosts"] = self.changed_hosts
+        for name, host in self.hosts.items():
+            out["hosts"][name]["status"] = host.status
+        return out
+
+
+# --------------------------------------------------------------------------- checks
+
+def _runner():
+    try:
+        import ansible_runner  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - exercised by a test with a fake import
+        raise RunnerMissingError(
+            "ansible-runner is not installed in this Python (%s): install gpufleet with its "
+            "dependencies (`bash scripts/dev setup`, or pip install -e .)" % exc)
+    return ansible_runner
+
+
+def load_inventory(inventory: str) -> dict:
+    """Parse an inventory with ansible-inventory; InventoryError when it does not parse."""
+    if not inventory or not os.path.exists(inventory):
+        raise InventoryError("inventory %r does not exist" % (inventory,))
+    exe = shutil.which("ansible-inventory", path=os.path.dirname(sys.executable) + os.pathsep
+                       + os.environ.get("PATH", ""))
+    if not exe:
+        raise RunnerMissingError("ansible-inventory not found: install gpufleet's dependencies")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_INVENTORY_UNPARSED_FAILED="1", ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="1")
+    proc = subprocess.run([exe, "-i", os.path.abspath(inventory), "--list"], cwd=ROOT,
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        detail = " ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())
+        raise InventoryError("inventory %s does not parse: %s" % (inventory, detail[:800]))
+    return json.loads(proc.stdout)
+
+
+def inventory_names(data: dict) -> tuple[set[str], set[str]]:
+    groups = {g for g in data if g != "_meta"}
+    hosts = set(data.get("_meta", {}).get("hostvars", {}))
+    for g in groups:
+        hosts.update(data[g].get("hosts", []) if isinstance(data[g], dict) else [])
+    return groups, hosts
+
+
+def check_limit(limit: str | None, data: dict) -> None:
+    """Every plain name in the limit must be a group or host of the inventory."""
+    if not limit:
+        return
+    groups, hosts = inventory_names(data)
+    for part in limit.replace(",", ":").split(":"):
+        name = part.strip().lstrip("!&")
+        if not name or any(c in name for c in "*?[~@") or name in ("all", "ungrouped"):
+            continue
+        if name not in groups and name not in hosts:
+            raise UnknownTargetError(
+                "%r is neither a group nor a host of the inventory (groups: %s)"
+                % (name, ", ".join(sorted(groups - {"all", "ungrouped"})) or "none"))
+
+
+# --------------------------------------------------------------------------- running
+
+EventCallback = Callable[[dict], Any]
+
+
+def run(action: str, inventory: str, limit: str | None = None,
+        extra_vars: dict | None = None, tags: Iterable[str] | None = None,
+        on_event: EventCallback | None = None, private_data_dir: str | None = None,
+        check: bool = False, diff: bool = False, playbook: str | None = None,
+        forks: int | None = None) -> RunResult:
+    """Run one of gpufleet's playbooks and collect a typed result."""
+    runner = _runner()
+    playbook = playbook or PLAYBOOKS[action]
+    data = load_inventory(inventory)
+    check_limit(limit, data)
+    if private_data_dir is not None and not os.path.isdir(private_data_dir):
+        raise PrivateDataDirError("private data dir %s does not exist; create it or leave it "
+                                  "out for a temporary one" % private_data_dir)
+    cmdline = []
+    if check:
+        cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
+    hosts: dict[str, HostResult] = {}
+
+    def host(name):
+        return hosts.setdefault(name, HostResult(host=name))
+
+    def handler(event):
+        collect_event(event, host)
+        if on_event is not None:
+            on_event(event)
+        return True
+
+    tmp = None
+    if private_data_dir is None:
+        tmp = private_data_dir = tempfile.mkdtemp(prefix="gpufleet-run-")
+    started = time.monotonic()
+    try:
+        r = runner.run(
+            private_data_dir=private_data_dir, project_dir=ROOT, playbook=playbook,
+            inventory=os.path.abspath(inventory), limit=limit, extravars=extra_vars or {},
+            tags=",".join(tags) if tags else None, cmdline=" ".join(cmdline) or None,
+            event_handler=handler, quiet=True, forks=forks,
+            envvars={"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+                     "ANSIBLE_FORCE_COLOR": "0", "PATH": os.path.dirname(sys.executable)
+                     + os.pathsep + os.environ.get("PATH", "")},
+            settings={"suppress_ansible_output": True})
+        stats = r.stats or {}
+        for key, attr in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"),
+                          ("dark", "unreachable"), ("skipped", "skipped")):
+            for name, count in (stats.get(key) or {}).items():
+                setattr(host(name), attr, count)
+        return RunResult(action=action, playbook=playbook, limit=limit, rc=r.rc,
+                         status=r.status, duration_s=round(time.monotonic() - started, 2),
+                         hosts=dict(sorted(hosts.items())))
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def collect_event(event: dict, host: Callable[[str], HostResult]) -> None:
+    """Fold one ansible-runner event into the per-host results (pure, unit-tested)."""
+    kind = event.get("event", "")
+    data = event.get("event_data") or {}
+    name = data.get("host")
+    if not name or kind not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable",
+                                "runner_item_on_failed"):
+        return
+    res = data.get("res") or {}
+    task = data.get("task") or data.get("task_action") or "?"
+    h = host(name)
+    if kind == "runner_on_ok":
+        if res.get("changed"):
+            h.changed_tasks.append(task)
+        facts = (res.get("ansible_facts") or {}).get("gpufleet")
+        if facts:
+            h.facts = facts
+            h.problems = facts.get("problems", [])
+        for key in ("gpufleet_status", "gpu_workload_results"):
+            if key in (res.get("ansible_facts") or {}):
+                h.data[key] = res["ansible_facts"][key]
+    elif kind in ("runner_on_failed", "runner_item_on_failed"):
+        if data.get("ignore_errors"):
+            return
+        h.failures.append("%s: %s" % (task, (res.get("msg") or res.get("stderr") or "failed")
+                                      .strip()[:1000]))
+    elif kind == "runner_on_unreachable":
+        h.failures.append("unreachable: %s" % (res.get("msg") or "").strip()[:500])
+
+
+# --------------------------------------------------------------------------- entry points
+
+def provision(inventory: str, limit: str | None = None, **kw) -> RunResult:
+    """Provision hosts (site.yml)."""
+    return run("provision", inventory, limit, **kw)
+
+
+def plan(inventory: str, limit: str | None = None, **kw) -> RunResult:
+    """What provision would change: check mode with diff."""
+    return run("plan", inventory, limit, check=True, diff=True, **kw)
+
+
+def doctor(inventory: str, limit: str | None = None, **kw) -> RunResult:
+    """GPU facts and problems per host; changes nothing."""
+    return run("doctor", inventory, limit, **kw)
+
+
+def deploy(inventory: str, limit: str | None = None, services: Iterable[str] | None = None,
+           **kw) -> RunResult:
+    """Deploy the GPU workloads (optionally only the named services)."""
+    if services:
+        kw["extra_vars"] = dict(kw.get("extra_vars") or {}, gpu_workload_select=list(services))
+    return run("deploy", inventory, limit, **kw)
+
+
+def status(inventory: str, limit: str | None = None, **kw) -> RunResult:
+    """Containers of gpufleet projects and GPU use per host; changes nothing."""
+    return run("status", inventory, limit, **kw)

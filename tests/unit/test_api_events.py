@@ -1,0 +1,117 @@
+"""The API's pure parts: folding ansible-runner events, limit checks, typed errors."""
+import sys
+
+import pytest
+
+from gpufleet import api
+
+
+def results():
+    hosts = {}
+    return hosts, (lambda name: hosts.setdefault(name, api.HostResult(host=name)))
+
+
+# Shapes of ansible-runner 2.4 job events (event, event_data.host/task/res).
+EVENTS = [
+    {"event": "playbook_on_start", "event_data": {}},
+    {"event": "runner_on_ok", "event_data": {"host": "a", "task": "Read host and GPU facts",
+     "res": {"changed": False, "ansible_facts": {"gpufleet": {"platform": "linux", "problems": [
+         {"id": "nvidia_runtime_missing", "message": "m", "remedy": "r"}]}}}}},
+    {"event": "runner_on_ok", "event_data": {"host": "a", "task": "Install Docker packages",
+     "res": {"changed": True}}},
+    {"event": "runner_on_failed", "event_data": {"host": "b", "task": "Install Docker packages",
+     "res": {"msg": "Failed to update apt cache: E:Malformed entry 1 in list file"}}},
+    {"event": "runner_on_failed", "event_data": {"host": "b", "task": "probe",
+     "ignore_errors": True, "res": {"msg": "ignored"}}},
+    {"event": "runner_on_unreachable", "event_data": {"host": "c", "task": "x",
+     "res": {"msg": "container not running"}}},
+    {"event": "runner_on_ok", "event_data": {"host": "a", "task": "Summarize",
+     "res": {"ansible_facts": {"gpufleet_status": {"containers": [], "gpus": []}}}}},
+]
+
+
+def test_collect_events():
+    hosts, host = results()
+    for e in EVENTS:
+        api.collect_event(e, host)
+    assert hosts["a"].changed_tasks == ["Install Docker packages"]
+    assert [p["id"] for p in hosts["a"].problems] == ["nvidia_runtime_missing"]
+    assert hosts["a"].data["gpufleet_status"] == {"containers": [], "gpus": []}
+    assert hosts["b"].failures == ["Install Docker packages: Failed to update apt cache: "
+                                   "E:Malformed entry 1 in list file"]
+    assert hosts["c"].failures == ["unreachable: container not running"]
+
+
+def test_run_result_status_and_dict():
+    r = api.RunResult("provision", "site.yml", None, 2, "failed", 1.0, hosts={
+        "a": api.HostResult("a", ok=3, changed=1), "b": api.HostResult("b", failed=1),
+        "c": api.HostResult("c", unreachable=1), "d": api.HostResult("d", ok=2)})
+    assert r.failed_hosts == ["b", "c"] and r.changed_hosts == ["a"] and not r.ok
+    d = r.to_dict()
+    assert d["hosts"]["a"]["status"] == "changed" and d["failed_hosts"] == ["b", "c"]
+
+
+INVENTORY = {"_meta": {"hostvars": {"h1": {}, "h2": {}}}, "all": {"children": ["linux"]},
+             "linux": {"hosts": ["h1", "h2"]}, "ungrouped": {}}
+
+
+@pytest.mark.parametrize("limit", [None, "linux", "h1", "h1,h2", "linux:!h2", "h*", "all",
+                                   "@retry", "linux:&h1"])
+def test_limit_accepted(limit):
+    api.check_limit(limit, INVENTORY)
+
+
+@pytest.mark.parametrize("limit", ["windows", "linux:wsl", "h3"])
+def test_limit_unknown_is_refused(limit):
+    with pytest.raises(api.UnknownTargetError, match="neither a group nor a host"):
+        api.check_limit(limit, INVENTORY)
+
+
+def test_missing_inventory(tmp_path):
+    with pytest.raises(api.InventoryError, match="does not exist"):
+        api.provision(str(tmp_path / "nope.yml"))
+
+
+def test_inventory_that_does_not_parse(tmp_path):
+    bad = tmp_path / "hosts.yml"
+    bad.write_text("all:\n  hosts: [broken\n")
+    with pytest.raises(api.InventoryError, match="does not parse"):
+        api.provision(str(bad))
+
+
+def test_unknown_group_runs_nothing(tmp_path):
+    inv = tmp_path / "hosts.yml"
+    inv.write_text("all:\n  children:\n    linux:\n      hosts:\n        h1:\n")
+    with pytest.raises(api.UnknownTargetError, match="'windows'"):
+        api.provision(str(inv), limit="windows")
+
+
+def test_missing_private_data_dir(tmp_path):
+    inv = tmp_path / "hosts.yml"
+    inv.write_text("all:\n  hosts:\n    h1:\n")
+    with pytest.raises(api.PrivateDataDirError, match="does not exist"):
+        api.doctor(str(inv), private_data_dir=str(tmp_path / "missing"))
+
+
+def test_runner_not_installed(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ansible_runner", None)  # import fails
+    with pytest.raises(api.RunnerMissingError, match="ansible-runner is not installed"):
+        api.provision(str(tmp_path))
+
+
+def test_cli_bad_input_exit_code_2(tmp_path, capsys):
+    from gpufleet import cli
+    assert cli.main(["up", "-i", str(tmp_path / "none.yml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert cli.main(["up", "-i", str(tmp_path), "-e", "novalue"]) == 2
+
+
+def test_cli_render(tmp_path, capsys):
+    from gpufleet import cli
+    f = tmp_path / "services.yml"
+    f.write_text("gpu_workload_services:\n  llm:\n    image: x\n    gpu: {policy: auto, count: 1}\n")
+    assert cli.main(["render", "--services", str(f), "--platform", "linux", "--project", "p"]) == 0
+    out = capsys.readouterr().out
+    import json
+    doc = json.loads(out)
+    assert doc["services"]["llm"]["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
