@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+"""Action plugin: list WSL distros on a Windows host (wsl.exe -l -v), parsed on the controller."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: wsl_distros
+short_description: List the WSL distributions of a Windows host
+description:
+  - Runs C(wsl.exe -l -v) through C(ansible.windows.win_command) and parses its UTF-16LE
+    (or UTF-8 with C(WSL_UTF8=1)) output with C(parse_wsl_list) from module_utils.
+  - "No installed distributions" is an empty list, not a failure.
+options:
+  skip_docker_desktop:
+    description: Leave out Docker Desktop's own distros (docker-desktop, docker-desktop-data).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs in check mode too.
+  diff_mode:
+    support: none
+author: gpufleet contributors
+"""
+
+EXAMPLES = r"""
+- name: Which distros are there
+  wsl_distros:
+  register: distros
+"""
+
+RETURN = r"""
+distros:
+  description: "[{name, state, version, default}]"
+  returned: always
+  type: list
+  elements: dict
+default_distro:
+  description: The default distro's name, or null.
+  returned: always
+  type: str
+docker_desktop:
+  description: Whether Docker Desktop's distro exists (so Desktop is installed and was started).
+  returned: always
+  type: bool
+"""
+
+import os
+import sys
+
+from ansible.plugins.action import ActionBase
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from gpufleet_windows import DOCKER_DESKTOP_DISTROS, parse_wsl_list  # noqa: E402
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=dict(
+            skip_docker_desktop=dict(type="bool", default=True)))
+        res = self._execute_module(
+            module_name="ansible.windows.win_command",
+            module_args={"_raw_params": "wsl.exe -l -v"}, task_vars=task_vars)
+        # check mode: win_command skips; list it anyway, it is read-only
+        if res.get("skipped"):
+            res = self._execute_module(
+                module_name="ansible.windows.win_command",
+                module_args={"_raw_params": "wsl.exe -l -v", "_ansible_check_mode": False},
+                task_vars=task_vars)
+        output = (res.get("stdout") or "") + (res.get("stderr") or "")
+        everything = parse_wsl_list(output)
+        if res.get("rc", 0) != 0 and not everything and "no installed distributions" not in \
+                output.replace("\x00", ""):
+            result.update(failed=True, rc=res.get("rc"), stdout=res.get("stdout"),
+                          stderr=res.get("stderr"),
+                          msg="wsl.exe -l -v failed: is WSL installed? Run the wsl2 role "
+                              "(it enables the features and runs wsl --update).")
+            return result
+        distros = [d for d in everything
+                   if not (args["skip_docker_desktop"] and d["name"] in DOCKER_DESKTOP_DISTROS)]
+        default = next((d["name"] for d in everything if d["default"]), None)
+        result.update(changed=False, distros=distros, default_distro=default,
+                      docker_desktop=any(d["name"] == "docker-desktop" for d in everything))
+        return result

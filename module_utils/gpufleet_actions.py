@@ -1,0 +1,55 @@
+"""Helpers shared by gpufleet's action plugins (controller side only).
+
+Action plugins run on the controller and import this and the pure logic of module_utils/
+directly: each plugin puts module_utils/ on sys.path first (one line, see wsl_distros.py).
+"""
+from __future__ import annotations
+
+# Write text as UTF-8 *without* BOM (Windows PowerShell 5.1's -Encoding utf8 adds one, and
+# WSL silently ignores a .wslconfig it cannot parse).
+PS_READ = r"""
+param([string[]]$Paths, [string]$Process)
+$out = @{ files = @{}; running = $false }
+foreach ($p in $Paths) {
+  if (Test-Path -LiteralPath $p -PathType Leaf) {
+    $out.files[$p] = [System.IO.File]::ReadAllText($p)
+  }
+}
+if ($Process) { $out.running = [bool](Get-Process -Name $Process -ErrorAction SilentlyContinue) }
+$Ansible.Result = $out
+"""
+PS_WRITE = r"""
+param([string]$Path, [string]$Text)
+$dir = Split-Path -Parent $Path
+if ($dir -and -not (Test-Path -LiteralPath $dir)) { New-Item -ItemType Directory -Path $dir | Out-Null }
+[System.IO.File]::WriteAllText($Path, $Text, (New-Object System.Text.UTF8Encoding $false))
+$Ansible.Changed = $true
+"""
+
+
+def is_windows(action):
+    return getattr(action._connection._shell, "_IS_WINDOWS", False) or \
+        getattr(action._connection._shell, "SHELL_FAMILY", "") == "powershell"
+
+
+def win_read(action, task_vars, paths, process=None):
+    """Read files (and whether a process runs) with one win_powershell call."""
+    res = action._execute_module(
+        module_name="ansible.windows.win_powershell",
+        module_args={"script": PS_READ, "parameters": {"Paths": list(paths),
+                                                       "Process": process or ""}},
+        task_vars=task_vars)
+    if res.get("failed"):
+        raise RuntimeError(res.get("msg") or "; ".join(str(e) for e in res.get("error", [])))
+    out = res.get("result") or {}
+    return out.get("files") or {}, bool(out.get("running"))
+
+
+def win_write(action, task_vars, path, text):
+    res = action._execute_module(
+        module_name="ansible.windows.win_powershell",
+        module_args={"script": PS_WRITE, "parameters": {"Path": path, "Text": text}},
+        task_vars=task_vars)
+    if res.get("failed"):
+        raise RuntimeError(res.get("msg") or "; ".join(str(e) for e in res.get("error", [])))
+    return res
