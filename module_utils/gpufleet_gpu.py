@@ -231,13 +231,18 @@ def parse_os_release(text):
 
 # --------------------------------------------------------------------------- platform
 
-def detect_platform(system, osrelease, has_dxg, has_wsl_interop):
-    """'macos', 'wsl2' or 'linux'.  WSL2 kernels say 'microsoft' in their release."""
+def detect_platform(system, osrelease, has_dxg, has_wsl_marker):
+    """'macos', 'wsl2' or 'linux'.
+
+    WSL2 kernels say 'microsoft' in their release; a custom kernel may not, so /dev/dxg
+    (GPU paravirtualization) together with a WSL marker (the WSLInterop binfmt entry or the
+    /usr/lib/wsl mount) also means WSL2. Plain Linux has neither /dev/dxg nor /usr/lib/wsl.
+    """
     if system == "Darwin":
         return "macos"
     if "microsoft" in (osrelease or "").lower() or "wsl" in (osrelease or "").lower():
         return "wsl2"
-    if has_dxg and has_wsl_interop:
+    if has_dxg and has_wsl_marker:
         return "wsl2"
     return "linux"
 
@@ -439,10 +444,20 @@ def _wsl_linux_driver(probe):
     return evidence
 
 
+def _wsl_ldconfig(probe):
+    """Scan the library cache without writing it (-N -X) and sort the output."""
+    ldconfig = probe.which("ldconfig", extra_dirs=("/sbin", "/usr/sbin"))
+    if not ldconfig:
+        return {"noise": [], "errors": []}
+    rc, stdout, stderr = probe.run([ldconfig, "-N", "-X"])
+    return classify_ldconfig_output((stdout or "") + "\n" + (stderr or ""))
+
+
 def collect(probe, user="root"):
     """All of gpu_facts, as one dict (``ansible_facts.gpufleet``)."""
     platform = detect_platform(probe.system, probe.osrelease, probe.exists("/dev/dxg"),
-                               probe.exists("/proc/sys/fs/binfmt_misc/WSLInterop"))
+                               probe.exists("/proc/sys/fs/binfmt_misc/WSLInterop")
+                               or probe.exists("/usr/lib/wsl/lib"))
     facts = {"platform": platform, "gpus": {"nvidia": [], "amd": [], "intel": [], "apple": [],
                                             "other": []},
              "nvidia": {"driver_version": None, "cuda_version": None, "smi": None, "error": None},
@@ -482,6 +497,7 @@ def collect(probe, user="root"):
         facts["drm_nvidia_cards"] = [c for c in drm if c["vendor"] == "nvidia"]
         facts["toolkit"] = {b: probe.which(b) for b in TOOLKIT_BINARIES}
         facts["toolkit"]["installed"] = any(facts["toolkit"][b] for b in TOOLKIT_BINARIES)
+        facts["toolkit"]["dockerd_in_distro"] = bool(probe.which("dockerd"))
         mtimes = [probe.mtime(p) for p in facts["toolkit"].values() if isinstance(p, str)]
         facts["toolkit"]["newest_mtime"] = max([m for m in mtimes if m] or [None]) \
             if any(mtimes) else None
@@ -489,7 +505,11 @@ def collect(probe, user="root"):
             facts["wsl"] = {"lib_dir": probe.exists(WSL_LIB),
                             "nvidia_smi": probe.exists(WSL_LIB + "/nvidia-smi"),
                             "libcuda": probe.exists(WSL_LIB + "/libcuda.so.1"),
-                            "linux_driver_evidence": _wsl_linux_driver(probe)}
+                            "libnvidia_ml": probe.exists(WSL_LIB + "/libnvidia-ml.so.1"),
+                            # Docker Desktop's WSL integration mounts its socket dir here.
+                            "desktop_integration": probe.exists("/mnt/wsl/docker-desktop"),
+                            "linux_driver_evidence": _wsl_linux_driver(probe),
+                            "ldconfig": _wsl_ldconfig(probe)}
     facts["docker"] = collect_docker(probe) if platform != "macos" or probe.which("docker") \
         else {"installed": False, "running": False}
     facts["groups"] = collect_groups(probe, user)
@@ -544,6 +564,24 @@ def find_problems(facts):
                 "support is missing or too old.",
                 "Install a current NVIDIA driver on Windows, run `wsl --update`, then "
                 "`wsl --shutdown` and start the distro again."))
+    if platform == "wsl2":
+        wsl = facts.get("wsl", {})
+        if wsl.get("nvidia_smi") and not wsl.get("libnvidia_ml"):
+            problems.append(_problem(
+                "wsl_libnvidia_ml_missing",
+                "/usr/lib/wsl/lib has no libnvidia-ml.so.1: containers fail with "
+                "'nvidia-container-cli: initialization error: load library failed: "
+                "libnvidia-ml.so.1: cannot open shared object file'.",
+                "Update the NVIDIA driver on Windows (the WSL libraries come with it), then "
+                "`wsl --update` and `wsl --shutdown`; Windows must be 21H2 or later."))
+        if wsl.get("desktop_integration") and (facts.get("docker") or {}).get("installed") \
+                and facts.get("toolkit", {}).get("dockerd_in_distro"):
+            problems.append(_problem(
+                "wsl_engine_conflicts_with_desktop",
+                "Docker Engine is installed inside this WSL distro and Docker Desktop's WSL "
+                "integration is on: two engines fight over the docker CLI and socket.",
+                "Choose one: uninstall docker.io/docker-ce inside the distro (Docker's advice "
+                "before using Desktop), or turn off Desktop's integration for this distro."))
     if nv.get("error"):
         problems.append(_problem(
             "nvidia_smi_failed",
@@ -620,3 +658,21 @@ def gpu_count(facts):
 __all__ = ["ParseError", "Probe", "parse_os_release", "collect", "find_problems", "parse_nvidia_smi_xml",
            "parse_rocm_smi_json", "parse_system_profiler_displays", "detect_platform",
            "scan_drm", "collect_groups", "parse_version", "gpu_count"]
+
+
+def classify_ldconfig_output(text):
+    """Sort ``ldconfig`` output inside WSL into known noise and real errors.
+
+    ``/usr/lib/wsl/lib/libcuda.so.1 is not a symbolic link`` is cosmetic: the Windows
+    driver ships regular files with the same SONAME (microsoft/WSL#5548, still open).
+    Returns {"noise": [...lines], "errors": [...lines]}.
+    """
+    noise, errors = [], []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        if "/usr/lib/wsl/" in line and "is not a symbolic link" in line:
+            noise.append(line.strip())
+        elif "ldconfig:" in line:
+            errors.append(line.strip())
+    return {"noise": noise, "errors": errors}

@@ -143,6 +143,7 @@ def test_wsl_with_linux_driver_installed(host, fixture):
     host.file("dev/dxg")
     host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
     host.file("usr/lib/wsl/lib/libcuda.so.1")
+    host.file("usr/lib/wsl/lib/libnvidia-ml.so.1")
     host.file("var/lib/dpkg/status", "Package: nvidia-driver-550\nStatus: install ok installed\n"
               "\nPackage: bash\nStatus: install ok installed\n")
     facts = host.facts(user="root")
@@ -197,3 +198,42 @@ def test_macos_reports_apple_gpu_and_says_no_container_gpu(host):
     assert facts["gpus"]["apple"][0]["cores"] == 40
     assert ids(facts) == ["macos_no_container_gpu"]
     assert "Model Runner" in facts["problems"][0]["remedy"]
+
+
+def test_wsl_custom_kernel_detected_by_dxg_and_wsl_lib(host, fixture):
+    host.file("proc/sys/kernel/osrelease", "6.6.36-custom\n")
+    host.file("dev/dxg")
+    host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
+    host.file("usr/lib/wsl/lib/libnvidia-ml.so.1")
+    facts = host.facts(user="root")
+    assert facts["platform"] == "wsl2" and facts["problems"] == []
+
+
+def test_wsl_libnvidia_ml_missing(host, fixture):
+    host.file("proc/sys/kernel/osrelease", "5.15.167.4-microsoft-standard-WSL2\n")
+    host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
+    facts = host.facts(user="root")
+    assert ids(facts) == ["wsl_libnvidia_ml_missing"]
+    assert "load library failed: libnvidia-ml.so.1" in facts["problems"][0]["message"]
+
+
+def test_wsl_engine_conflicting_with_desktop(host, fixture):
+    host.file("proc/sys/kernel/osrelease", "5.15.167.4-microsoft-standard-WSL2\n")
+    host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
+    host.file("usr/lib/wsl/lib/libnvidia-ml.so.1")
+    os.makedirs(os.path.join(host.root, "mnt/wsl/docker-desktop"))
+    host.binary("usr/sbin/dockerd")
+    host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"runc": {}}}')
+    facts = host.facts(user="root")
+    assert "wsl_engine_conflicts_with_desktop" in ids(facts)
+
+
+def test_ldconfig_noise_is_classified():
+    from ansible.module_utils.gpufleet_gpu import classify_ldconfig_output
+    # As printed inside WSL (microsoft/WSL#5548).
+    out = classify_ldconfig_output(
+        "ldconfig: /usr/lib/wsl/lib/libcuda.so.1 is not a symbolic link\n\n"
+        "ldconfig: /usr/lib/wsl/lib/libnvidia-ml.so.1 is not a symbolic link\n"
+        "ldconfig: /etc/ld.so.conf.d/broken.conf:1: hwcap directive ignored\n")
+    assert len(out["noise"]) == 2
+    assert out["errors"] == ["ldconfig: /etc/ld.so.conf.d/broken.conf:1: hwcap directive ignored"]

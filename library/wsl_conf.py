@@ -1,0 +1,115 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpufleet contributors
+# Apache-2.0
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: wsl_conf
+short_description: Set keys in a WSL distro's /etc/wsl.conf
+description:
+  - Edits the INI file keeping comments and order; sections and keys are checked against
+    the documented ones (boot, automount, network, interop, user, gpu, time) and value types.
+  - WSL reads the file when the distro starts; C(needs_restart) says to run
+    C(wsl.exe --shutdown) (or C(wsl.exe -t <distro>)) from Windows.
+  - Logic in C(module_utils/gpufleet_windows.py) (C(set_ini)), shared with the Windows-side
+    C(wslconfig) action plugin.
+options:
+  path:
+    description: The file.
+    type: path
+    default: /etc/wsl.conf
+  settings:
+    description: "C({section: {key: value}}), e.g. C({boot: {systemd: true}})."
+    type: dict
+    required: true
+  state:
+    description: Set the keys, or remove them.
+    type: str
+    choices: [present, absent]
+    default: present
+  backup:
+    description: Keep a copy of the previous file.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+author: gpufleet contributors
+"""
+
+EXAMPLES = r"""
+- name: systemd in WSL, and the GPU on
+  wsl_conf:
+    settings:
+      boot: {systemd: true}
+      gpu: {enabled: true}
+"""
+
+RETURN = r"""
+needs_restart:
+  description: True when the file changed (restart the distro from Windows).
+  returned: always
+  type: bool
+backup_file:
+  description: The previous file's copy.
+  returned: when backup and changed
+  type: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.gpufleet_windows import WindowsError_, set_ini
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/wsl.conf"),
+            settings=dict(type="dict", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    before = None
+    if os.path.exists(path):
+        with open(path, "rb") as fh:
+            before = to_native(fh.read())
+    try:
+        after = set_ini(before or "", module.params["settings"], "wslconf",
+                        module.params["state"])
+    except WindowsError_ as exc:
+        module.fail_json(msg="wsl_conf %s: %s. The file was left untouched." % (path, exc))
+    if before is None and module.params["state"] == "absent":
+        module.exit_json(changed=False, needs_restart=False)
+    if after == before:
+        module.exit_json(changed=False, needs_restart=False)
+    result = dict(changed=True, needs_restart=True)
+    if module._diff:
+        result["diff"] = dict(before=before or "", after=after,
+                              before_header=path if before is not None else path + " (absent)",
+                              after_header=path)
+    if module.check_mode:
+        module.exit_json(**result)
+    if before is not None and module.params["backup"]:
+        result["backup_file"] = module.backup_local(path)
+    fd, tmp = tempfile.mkstemp(prefix=".wsl.conf.", dir=os.path.dirname(path) or ".")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(to_bytes(after))
+    os.chmod(tmp, 0o644 if before is None else os.stat(path).st_mode & 0o7777)
+    module.atomic_move(tmp, path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
