@@ -19,7 +19,7 @@ def test_syntax_local_fleet(playbook):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("limit", ["all", "linux", "cloud"])
+@pytest.mark.parametrize("limit", ["all", "linux", "cloud", "windows", "wsl", "macos"])
 def test_site_syntax_with_example_inventory(limit):
     proc = run(["ansible-playbook", "-i", "inventory/example", "site.yml", "-l", limit,
                 "--syntax-check"])
