@@ -129,10 +129,11 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
                                                   merge_settings, remove_settings,
                                                   render_daemon_json)
+from ansible.module_utils.gpufleet_files import read_text, write_text
 
 
 def dockerd_validates(module, dockerd):
@@ -173,10 +174,7 @@ def main():
     if exists and not os.path.isfile(path):
         module.fail_json(msg="%s exists and is not a regular file; point 'path' at the daemon "
                              "configuration file." % path)
-    before_text = ""
-    if exists:
-        with open(path, "rb") as fh:
-            before_text = to_native(fh.read(), errors="surrogate_or_strict")
+    before_text = read_text(path) or ""
     try:
         before = load_daemon_json(before_text, path)
         if p["state"] == "present":
@@ -194,10 +192,6 @@ def main():
     after_text = render_daemon_json(after)
     result["changed"] = True
     result["created"] = not exists
-    if module._diff:
-        result["diff"] = dict(before=before_text if exists else "", after=after_text,
-                              before_header=path if exists else "%s (absent)" % path,
-                              after_header=path)
 
     if p["validate"]:
         dockerd = p["dockerd_path"] or module.get_bin_path("dockerd")
@@ -214,27 +208,8 @@ def main():
                                  % (path, (err or out).strip()), rc=rc, stdout=out, stderr=err,
                                  candidate=after)
 
-    if module.check_mode:
-        module.exit_json(**result)
-
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    if exists and p["backup"]:
-        result["backup_file"] = module.backup_local(path)
-    fd, tmp = tempfile.mkstemp(prefix=".daemon.json.", dir=directory)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(to_bytes(after_text))
-    if exists:
-        st = os.stat(path)
-        os.chmod(tmp, st.st_mode & 0o7777)
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except OSError:
-            pass  # not root: atomic_move keeps what it can
-    module.atomic_move(tmp, path, unsafe_writes=False)
-    if not exists:
-        mode = p["mode"]
-        module.set_mode_if_different(path, mode, False)
+    result.update(write_text(module, path, before_text if exists else None, after_text,
+                             mode=p["mode"], backup=p["backup"]))
     module.exit_json(**result)
 
 

@@ -110,11 +110,10 @@ dest:
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.module_utils.gpufleet_compose import ServiceError, render
+from ansible.module_utils.gpufleet_files import read_text, write_text
 
 HEADER = "# Managed by gpufleet (gpu_compose): edit the service description, not this file.\n"
 
@@ -154,30 +153,9 @@ def main():
         module.exit_json(**result)
     result["dest"] = dest
     text = HEADER + json.dumps(doc, indent=2) + "\n"
-    before = None
-    if os.path.exists(dest):
-        with open(dest, "rb") as fh:
-            before = to_native(fh.read())
-    if before == text:
-        module.exit_json(**result)
-    result["changed"] = True
-    if module._diff:
-        result["diff"] = dict(before=before or "", after=text,
-                              before_header=dest if before is not None else dest + " (absent)",
-                              after_header=dest)
-    if module.check_mode:
-        module.exit_json(**result)
-    directory = os.path.dirname(dest) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(prefix=".compose.", dir=directory)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(to_bytes(text))
-    if before is not None:
-        os.chmod(tmp, os.stat(dest).st_mode & 0o7777)
-    module.atomic_move(tmp, dest)
-    if before is None:
-        module.set_mode_if_different(dest, p["mode"], False)
+    before = read_text(dest)
+    if before != text:
+        result.update(write_text(module, dest, before, text, mode=p["mode"]))
     module.exit_json(**result)
 
 

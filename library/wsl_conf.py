@@ -62,11 +62,8 @@ backup_file:
   type: str
 """
 
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.gpufleet_files import read_text, write_text
 from ansible.module_utils.gpufleet_windows import WindowsError_, set_ini
 
 
@@ -81,10 +78,7 @@ def main():
         supports_check_mode=True,
     )
     path = module.params["path"]
-    before = None
-    if os.path.exists(path):
-        with open(path, "rb") as fh:
-            before = to_native(fh.read())
+    before = read_text(path)
     try:
         after = set_ini(before or "", module.params["settings"], "wslconf",
                         module.params["state"])
@@ -94,20 +88,8 @@ def main():
         module.exit_json(changed=False, needs_restart=False)
     if after == before:
         module.exit_json(changed=False, needs_restart=False)
-    result = dict(changed=True, needs_restart=True)
-    if module._diff:
-        result["diff"] = dict(before=before or "", after=after,
-                              before_header=path if before is not None else path + " (absent)",
-                              after_header=path)
-    if module.check_mode:
-        module.exit_json(**result)
-    if before is not None and module.params["backup"]:
-        result["backup_file"] = module.backup_local(path)
-    fd, tmp = tempfile.mkstemp(prefix=".wsl.conf.", dir=os.path.dirname(path) or ".")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(to_bytes(after))
-    os.chmod(tmp, 0o644 if before is None else os.stat(path).st_mode & 0o7777)
-    module.atomic_move(tmp, path)
+    result = dict(needs_restart=True)
+    result.update(write_text(module, path, before, after, backup=module.params["backup"]))
     module.exit_json(**result)
 
 
