@@ -162,6 +162,45 @@ def check_limit(limit: str | None, data: dict) -> None:
                 % (name, ", ".join(sorted(groups - {"all", "ungrouped"})) or "none"))
 
 
+# --------------------------------------------------------------------------- rollout
+
+ROLLOUT_KEYS = ("gpufleet_serial", "gpufleet_max_fail_percentage", "gpufleet_order")
+PLATFORM_GROUPS = ("linux", "cloud", "wsl", "windows", "macos")
+
+
+def group_members(data: dict, group: str) -> list[str]:
+    seen, out, todo = set(), [], [group]
+    while todo:
+        g = todo.pop()
+        if g in seen or not isinstance(data.get(g), dict):
+            continue
+        seen.add(g)
+        out.extend(h for h in data[g].get("hosts", []) if h not in out)
+        todo.extend(data[g].get("children", []))
+    return out
+
+
+def rollout_vars(data: dict) -> dict:
+    """Per-group rollout policy from inventory variables, as extra vars for the plays.
+
+    Ansible templates play keywords (serial, max_fail_percentage, order) without host or
+    group variables, so a group_vars value never reaches them. The API reads each platform
+    group's values (from its first host, where group_vars have been applied) and passes
+    them as gpufleet_serial_<group> etc., which the platform playbooks use.
+    """
+    hostvars = data.get("_meta", {}).get("hostvars", {})
+    out = {}
+    for group in PLATFORM_GROUPS:
+        members = group_members(data, group)
+        if not members:
+            continue
+        values = hostvars.get(members[0], {})
+        for key in ROLLOUT_KEYS:
+            if key in values:
+                out["%s_%s" % (key, group)] = values[key]
+    return out
+
+
 # --------------------------------------------------------------------------- running
 
 EventCallback = Callable[[dict], Any]
@@ -203,7 +242,8 @@ def run(action: str, inventory: str, limit: str | None = None,
     try:
         r = runner.run(
             private_data_dir=private_data_dir, project_dir=ROOT, playbook=playbook,
-            inventory=os.path.abspath(inventory), limit=limit, extravars=extra_vars or {},
+            inventory=os.path.abspath(inventory), limit=limit,
+            extravars=dict(rollout_vars(data), **(extra_vars or {})),
             tags=",".join(tags) if tags else None, cmdline=" ".join(cmdline) or None,
             event_handler=handler, quiet=True, forks=forks,
             envvars={"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),

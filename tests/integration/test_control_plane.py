@@ -23,6 +23,8 @@ def fleet(testbed_ready, tmp_path_factory):
     shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
                 inv / "group_vars" / "linux.yml")
     testbed.write_inventory(str(inv / "hosts.yml"), names)
+    # Rollout policy from inventory: batches of two.
+    (inv / "group_vars" / "all.yml").write_text("gpufleet_serial: 2\n")
     # The third host's apt sources are broken: apt fails at once, no network involved.
     subprocess.run(["docker", "exec", names[2], "sh", "-c",
                     "echo 'this is not an apt source' > /etc/apt/sources.list.d/broken.list"],
@@ -55,6 +57,11 @@ def test_fleet_rollout(fleet, tmp_path):
         assert result.hosts[name].facts["docker"]["running"] is True
         assert result.hosts[name].problems == []
     assert any(e.get("event") == "playbook_on_stats" for e in events)
+    # gpufleet_serial from group_vars reached the play: two batches (2 + 1 hosts)
+    # (each batch starts the play's first task again)
+    batches = [e for e in events if e.get("event") == "playbook_on_task_start"
+               and e["event_data"].get("task") == "Read host and GPU facts"]
+    assert len(batches) == 2
 
     # 2. plan on the good hosts: check mode + diff, nothing would change
     planned = api.plan(inventory, limit=",".join(good))

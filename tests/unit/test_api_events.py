@@ -115,3 +115,13 @@ def test_cli_render(tmp_path, capsys):
     import json
     doc = json.loads(out)
     assert doc["services"]["llm"]["deploy"]["resources"]["reservations"]["devices"][0]["driver"] == "nvidia"
+
+
+def test_rollout_vars_from_group_vars():
+    data = {"_meta": {"hostvars": {"h1": {"gpufleet_serial": 5, "gpufleet_order": "sorted"},
+                                   "h2": {"gpufleet_serial": 5}, "w1": {"gpufleet_serial": 1}}},
+            "all": {"children": ["linux", "windows", "ungrouped"]},
+            "linux": {"children": ["gpu"]}, "gpu": {"hosts": ["h1", "h2"]},
+            "windows": {"hosts": ["w1"]}}
+    assert api.rollout_vars(data) == {"gpufleet_serial_linux": 5, "gpufleet_order_linux": "sorted",
+                                      "gpufleet_serial_windows": 1}
