@@ -428,6 +428,32 @@ def collect_amd(probe):
         return None, str(exc)
 
 
+# Packages whose installed versions gpu_facts reports, so that roles can skip an apt module
+# call when everything they need is there (the apt module costs ~1 s a host).
+REPORTED_PACKAGES = ("docker.io", "docker-cli", "docker-ce", "docker-ce-cli", "containerd",
+                     "containerd.io", "runc", "docker-compose", "docker-compose-plugin",
+                     "docker-buildx-plugin", "nvidia-container-toolkit",
+                     "nvidia-container-toolkit-base", "libnvidia-container-tools",
+                     "libnvidia-container1", "python3-debian", "busybox-static")
+
+
+def parse_dpkg_status(text, names=REPORTED_PACKAGES):
+    """/var/lib/dpkg/status -> {package: version} for installed packages among ``names``."""
+    wanted = set(names)
+    out = {}
+    for block in (text or "").split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            if line[:1] not in (" ", "\t") and ":" in line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        name = fields.get("Package")
+        if name in wanted and fields.get("Status", "").endswith(" installed") \
+                and fields["Status"].split()[-1] == "installed":
+            out[name] = fields.get("Version")
+    return out
+
+
 def _wsl_linux_driver(probe):
     """Evidence of a Linux NVIDIA driver installed inside WSL (it must never be)."""
     evidence = []
@@ -463,7 +489,7 @@ def collect(probe, user="root"):
              "nvidia": {"driver_version": None, "cuda_version": None, "smi": None, "error": None},
              "amd": {"rocm_smi": None, "error": None},
              "device_nodes": [], "docker": {}, "groups": {}, "user": user,
-             "toolkit": {}, "wsl": {}, "problems": [],
+             "toolkit": {}, "wsl": {}, "problems": [], "packages": {},
              "os": parse_os_release(probe.read("/etc/os-release")) if probe.system != "Darwin"
              else {"distribution": "MacOSX", "family": "Darwin", "release": None,
                    "version": None, "major_version": None}}
@@ -498,6 +524,7 @@ def collect(probe, user="root"):
         facts["toolkit"] = {b: probe.which(b) for b in TOOLKIT_BINARIES}
         facts["toolkit"]["installed"] = any(facts["toolkit"][b] for b in TOOLKIT_BINARIES)
         facts["toolkit"]["dockerd_in_distro"] = bool(probe.which("dockerd"))
+        facts["packages"] = parse_dpkg_status(probe.read("/var/lib/dpkg/status"))
         mtimes = [probe.mtime(p) for p in facts["toolkit"].values() if isinstance(p, str)]
         facts["toolkit"]["newest_mtime"] = max([m for m in mtimes if m] or [None]) \
             if any(mtimes) else None

@@ -236,3 +236,15 @@ from ansible.module_utils.gpufleet_cuda import cuda_from_image_config  # noqa: E
 ], ids=["cuda-image", "cuda-version-only", "label", "cpu-image"])
 def test_cuda_from_image_config(env, labels, expected):
     assert cuda_from_image_config(env, labels) == expected
+
+
+def test_parse_dpkg_status():
+    from ansible.module_utils.gpufleet_gpu import parse_dpkg_status
+    # /var/lib/dpkg/status format (dpkg 1.21/1.22): stanzas, continuation lines indented.
+    text = ("Package: docker.io\nStatus: install ok installed\nPriority: optional\n"
+            "Version: 20.10.24+dfsg1-1+deb12u1+b6\nDescription: Linux container runtime\n"
+            " Docker complements kernel namespacing\n\n"
+            "Package: runc\nStatus: deinstall ok config-files\nVersion: 1.1.5\n\n"
+            "Package: containerd\nStatus: install ok half-configured\nVersion: 1.6.20\n\n"
+            "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b7\n")
+    assert parse_dpkg_status(text) == {"docker.io": "20.10.24+dfsg1-1+deb12u1+b6"}
