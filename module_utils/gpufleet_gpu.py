@@ -526,8 +526,7 @@ def collect(probe, user="root"):
         facts["toolkit"]["dockerd_in_distro"] = bool(probe.which("dockerd"))
         facts["packages"] = parse_dpkg_status(probe.read("/var/lib/dpkg/status"))
         mtimes = [probe.mtime(p) for p in facts["toolkit"].values() if isinstance(p, str)]
-        facts["toolkit"]["newest_mtime"] = max([m for m in mtimes if m] or [None]) \
-            if any(mtimes) else None
+        facts["toolkit"]["newest_mtime"] = max((m for m in mtimes if m), default=None)
         if platform == "wsl2":
             facts["wsl"] = {"lib_dir": probe.exists(WSL_LIB),
                             "nvidia_smi": probe.exists(WSL_LIB + "/nvidia-smi"),
