@@ -292,6 +292,79 @@ def build_tools_image(log=print, force=False) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- simulated NVIDIA host
+
+NVSIM_IMAGE = f"{IMAGE_REPO}:trixie-nvsim"
+NVSIM_DIR = Path(__file__).resolve().parent / "nvsim"
+CAPTURES_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nvidia-smi"
+# The profile a fresh simulated host boots with (a real capture: two RTX A5000, driver 590).
+NVSIM_DEFAULT_PROFILE = "dual-rtx-a5000_590.44.01"
+# Version of the stand-in toolkit packages in the simulated repository ("+gpufleetsim" so it
+# can never be mistaken for NVIDIA's own 1.17.8-1).
+NVSIM_TOOLKIT_VERSION = "1.17.8-1+gpufleetsim"
+NVSIM_REPO_DIR = "/srv/gpufleet-sim/nvidia-repo"
+
+
+def nvsim_recipe() -> str:
+    """Recipe label: the host recipe plus a hash of the stand-ins and the captures, so a
+    changed stand-in or a new capture rebuilds the image."""
+    import hashlib
+    h = hashlib.sha256(RECIPE_VERSION.encode())
+    for p in sorted(NVSIM_DIR.iterdir()) + sorted(CAPTURES_DIR.glob("*.xml")):
+        if p.is_file():
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return f"{RECIPE_VERSION}-{h.hexdigest()[:12]}"
+
+
+def build_nvsim_image(log=print, force=False) -> bool:
+    """``gpufleet-host:trixie-nvsim``: the trixie host plus a SIMULATED NVIDIA driver
+    (nvidia-smi answering from a real capture, device nodes) and a signed local apt
+    repository of stand-in toolkit packages (see gpufleet/nvsim/README.md)."""
+    recipe = nvsim_recipe()
+    if not force and image_recipe(NVSIM_IMAGE) == recipe:
+        log(f"{NVSIM_IMAGE}: present (recipe {recipe}), nothing to do")
+        return False
+    started = time.monotonic()
+    name = "gpufleet-nvsim-build"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    script = " && ".join([
+        "apt-get update -qq",
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+        "gpg gpg-agent >/dev/null",
+        "install -d /usr/lib/gpufleet-sim /usr/share/gpufleet-sim/captures",
+        "cp /src/* /usr/lib/gpufleet-sim/ && chmod 755 /usr/lib/gpufleet-sim/*",
+        "cp /captures/*.xml /usr/share/gpufleet-sim/captures/",
+        "ln -sf /usr/lib/gpufleet-sim/nvsim.py /usr/bin/gpufleet-sim",
+        "install -m 755 /src/nvidia-smi /usr/bin/nvidia-smi",
+        "install -m 644 /src/gpufleet-sim-devices.service /etc/systemd/system/",
+        "ln -sf /etc/systemd/system/gpufleet-sim-devices.service "
+        "/etc/systemd/system/sysinit.target.wants/gpufleet-sim-devices.service",
+        f"python3 /usr/lib/gpufleet-sim/nvsim.py build-repo {NVSIM_REPO_DIR} "
+        f"{NVSIM_TOOLKIT_VERSION} /root/.gnupg-sim",
+        "gpgconf --homedir /root/.gnupg-sim --kill all; rm -rf /root/.gnupg-sim",
+        "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq --auto-remove gpg gpg-agent "
+        ">/dev/null",
+        # No device nodes at build time (/dev is the build container's): the profile's
+        # files only; the unit makes the nodes at every boot.
+        "python3 -c \"import sys; sys.path.insert(0, '/usr/lib/gpufleet-sim'); import nvsim; "
+        "nvsim.cmd_devices = lambda: 0; "
+        f"nvsim.cmd_profile('/usr/share/gpufleet-sim/captures/{NVSIM_DEFAULT_PROFILE}.xml')\"",
+        "rm -rf /var/lib/apt/lists/* && install -d /var/lib/apt/lists/partial",
+        "touch -d @0 /var/lib/apt/lists",
+    ])
+    _run(["docker", "run", "--name", name, "-v", f"{NVSIM_DIR}:/src:ro",
+          "-v", f"{CAPTURES_DIR}:/captures:ro", image_tag("trixie"), "sh", "-c", script],
+         stdout=subprocess.DEVNULL)
+    try:
+        _run(["docker", "commit", "--change", f"LABEL gpufleet.recipe={recipe}",
+              "--change", "LABEL gpufleet.simulation=nvidia-driver+container-toolkit",
+              "--change", 'CMD ["/sbin/init"]', name, NVSIM_IMAGE], stdout=subprocess.DEVNULL)
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    log(f"{NVSIM_IMAGE}: built in {time.monotonic() - started:.0f} s (SIMULATED NVIDIA host)")
+    return True
+
+
 # --------------------------------------------------------------------------- fleet
 
 def fleet_names(prefix: str, count: int, suites=SUITES) -> list[tuple[str, str]]:
@@ -382,6 +455,7 @@ def main(argv=None) -> int:
                 build_image(suite, mirror, force=args.force)
             if not args.suite or "trixie" in args.suite:
                 build_tools_image(force=args.force)
+                build_nvsim_image(force=args.force)
         elif args.cmd == "fleet":
             if not engine_answers():
                 raise TestbedError("no Docker engine answers: run "
