@@ -7,7 +7,12 @@ error names the service and the field.  ``render`` then applies the platform's G
 
 - linux / cloud / wsl2 / windows + nvidia: ``deploy.resources.reservations.devices``
   (driver nvidia, count or device_ids, capabilities), or CDI device names with
-  ``gpu_mode='cdi'`` (``nvidia.com/gpu=all``).
+  ``gpu_mode='cdi'`` (``nvidia.com/gpu=all``) as a device request with driver ``cdi``.
+  Not the short ``devices: [nvidia.com/gpu=all]`` form: Compose before 2.30 (trixie ships
+  2.26) passes that to Docker as a device *path* and the container fails with "error
+  gathering device information while adding custom device"; the ``driver: cdi`` request
+  is what ``docker run --device nvidia.com/gpu=all`` sends, and every Compose v2 passes
+  it through (seen on the simulated GPU host: Docker 26 + Compose 2.26 resolve it).
 - rocm (linux + amd): ``/dev/kfd`` + ``/dev/dri``, groups video and render.
 - intel (linux + intel): ``/dev/dri``, groups video and render.
 - macos: never a GPU; a warning per GPU service saying what to use instead.
@@ -304,7 +309,9 @@ def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runt
             gpu_services.append(name)
             labels["gpufleet.gpu"] = vendor
             if vendor == "nvidia" and gpu_mode == "cdi":
-                out["devices"] = _cdi_devices(gpu)
+                deploy.setdefault("resources", {})["reservations"] = {"devices": [
+                    {"driver": "cdi", "device_ids": _cdi_devices(gpu),
+                     "capabilities": gpu["capabilities"]}]}
             elif vendor == "nvidia":
                 request = {"driver": "nvidia", "capabilities": gpu["capabilities"]}
                 if "device_ids" in gpu:

@@ -70,11 +70,21 @@ def test_nvidia_request_shapes():
     assert "deploy" not in doc["services"]["nlp"]
 
 
-def test_cdi_names():
+def _cdi_request(service):
+    (request,) = service["deploy"]["resources"]["reservations"]["devices"]
+    return request
+
+
+def test_cdi_names_as_a_cdi_device_request():
+    # driver cdi + device_ids, as `docker run --device nvidia.com/gpu=0` sends it; never
+    # the short `devices:` form, which Compose < 2.30 sends as a device path.
     doc, _, _ = render_case("linux-nvidia-cdi")
-    assert doc["services"]["llm"]["devices"] == ["nvidia.com/gpu=0"]
-    assert doc["services"]["embeddings"]["devices"] == [
+    llm = _cdi_request(doc["services"]["llm"])
+    assert llm["driver"] == "cdi" and llm["device_ids"] == ["nvidia.com/gpu=0"]
+    assert "gpu" in llm["capabilities"] and "count" not in llm
+    assert _cdi_request(doc["services"]["embeddings"])["device_ids"] == [
         "nvidia.com/gpu=0", "nvidia.com/gpu=GPU-12345678-aaaa-bbbb-cccc-0123456789ab"]
+    assert all("devices" not in s for s in doc["services"].values())
 
 
 def test_macos_never_asks_for_a_gpu():
