@@ -16,6 +16,9 @@ description:
   - Docker state comes from C(docker info) and the CDI spec directories it names.
   - C(problems) lists what keeps GPU containers from working, each with a remedy.
   - A host with no GPU and no Docker is a valid answer, not an error.
+  - Whatever the tools print (placeholders such as C(N/A) or C(Not Found), truncated or
+    non-UTF-8 output) the module does not fail; an output it cannot read becomes a problem
+    entry, and placeholders are reported as null, never as values.
   - The parsing and decisions live in C(module_utils/gpufleet_gpu.py), unit-tested on real
     captured outputs.
 version_added: "0.1.0"
@@ -49,6 +52,11 @@ EXAMPLES = r"""
 - name: Fail when an NVIDIA GPU has no container runtime
   ansible.builtin.assert:
     that: ansible_facts.gpufleet.problems | selectattr('id', 'eq', 'nvidia_runtime_missing') | list | length == 0
+
+- name: Say why nvidia-smi failed (cause driver_not_loaded, driver_library_mismatch, gpu_lost, ...)
+  ansible.builtin.debug:
+    msg: "{{ item.cause }}: {{ item.remedy }}"
+  loop: "{{ ansible_facts.gpufleet.problems | selectattr('id', 'eq', 'nvidia_smi_failed') | list }}"
 """
 
 RETURN = r"""
@@ -66,13 +74,47 @@ ansible_facts:
           type: str
           sample: linux
         gpus:
-          description: GPUs per vendor (C(nvidia), C(amd), C(intel), C(apple), C(other)).
-            NVIDIA entries carry name, uuid, memory_total_mib, driver_version,
-            cuda_version (the highest CUDA the driver supports), mig_mode and mig_devices.
+          description:
+            - GPUs per vendor (C(nvidia), C(amd), C(intel), C(apple), C(other)).
+            - NVIDIA entries carry name, uuid, serial, pci_bus_id, minor_number,
+              memory_total_mib, driver_version, cuda_version (the highest CUDA the driver
+              supports), driver_model (C(WDDM)/C(TCC) on Windows), virtualization_mode,
+              host_vgpu_mode, mig_mode, mig_pending and mig_devices.
+            - virtualization_mode is nvidia-smi's own word - C(None) (bare metal),
+              C(Pass-Through), C(VGPU) (a vGPU guest), C(Host VGPU), C(Host VSGA) - and null
+              when not reported. A vGPU host is reported, not treated as a problem.
+            - Every value is a value or null, never C(N/A), C(Not Found) or another
+              placeholder; a GPU whose UUID is C(N/A) is listed with uuid null.
+            - AMD entries (rocm-smi) carry name, uuid, serial, pci_bus_id, gfx_version,
+              memory_total_mib and driver_version.
           type: dict
           sample: {"nvidia": [{"name": "NVIDIA A100-SXM4-80GB", "uuid": "GPU-5135...",
                    "memory_total_mib": 81920, "driver_version": "535.54.03",
-                   "cuda_version": "12.2", "mig_mode": "Enabled"}], "amd": [], "intel": []}
+                   "cuda_version": "12.2", "mig_mode": "Enabled",
+                   "virtualization_mode": "None", "driver_model": null}],
+                   "amd": [], "intel": []}
+        nvidia:
+          description:
+            - What nvidia-smi said about the driver.
+            - C(driver_version), C(cuda_version) (from nvidia-smi, or from NVIDIA's
+              driver table when it prints none or C(Not Found), as C(cuda_version_source) says -
+              C(nvidia-smi) or C(driver-table)).
+            - C(attached_gpus) (nvidia-smi's count, null when not printed) and
+              C(listed_gpus) (GPUs it could describe); more attached than listed is the
+              C(nvidia_gpus_missing) problem.
+            - C(smi) (true when its output was read), C(smi_rc) (its exit status),
+              C(error) and C(error_cause) (when it failed, see C(nvidia_smi_failed)),
+              C(parse_error) (when it exited 0 with output gpufleet cannot read).
+          type: dict
+          sample: {"driver_version": "535.54.03", "cuda_version": "12.2",
+                   "cuda_version_source": "nvidia-smi", "attached_gpus": 1,
+                   "listed_gpus": 1, "smi": true, "smi_rc": 0, "error": null,
+                   "error_cause": null, "parse_error": null}
+        amd:
+          description: C(rocm_smi) (true when its JSON was read), C(smi_rc), C(error)
+            (non-zero exit) and C(parse_error) (unreadable output); AMD GPUs then come from
+            sysfs.
+          type: dict
         device_nodes:
           description: GPU device nodes present (/dev/nvidia*, /dev/dxg, /dev/kfd, /dev/dri/*).
           type: list
@@ -86,11 +128,23 @@ ansible_facts:
           type: dict
           sample: {"docker": true, "video": false, "render": null}
         problems:
-          description: What is wrong, as a list of C({id, message, remedy}).
+          description:
+            - What is wrong, as a list of C({id, message, remedy}); some carry more keys.
+            - C(nvidia_smi_failed) carries C(cause), one of C(driver_not_loaded),
+              C(driver_library_mismatch), C(gpu_lost), C(nvml_unknown_error),
+              C(insufficient_permissions), C(libnvidia_ml_missing), C(no_devices),
+              C(unknown); the message quotes nvidia-smi's own words.
+            - C(nvidia_smi_unparseable) and C(rocm_smi_unparseable) - the tool exited 0
+              but printed something gpufleet cannot read; C(rocm_smi_failed) - rocm-smi
+              exited non-zero (AMD GPUs then come from sysfs).
+            - C(nvidia_gpus_missing) carries C(attached_gpus) and C(listed_gpus) - a GPU
+              the driver counts does not answer (fell off the bus, Xid 79).
           type: list
           elements: dict
-          sample: [{"id": "nvidia_runtime_missing", "message": "An NVIDIA GPU is present but ...",
-                    "remedy": "Install the NVIDIA Container Toolkit ..."}]
+          sample: [{"id": "nvidia_smi_failed", "cause": "driver_not_loaded",
+                    "message": "nvidia-smi failed (exit 9): NVIDIA-SMI has failed because it
+                    couldn't communicate with the NVIDIA driver. ...",
+                    "remedy": "The NVIDIA kernel driver is not loaded. ..."}]
 gpu_count:
   description: Number of GPUs found, all vendors.
   returned: always
@@ -116,9 +170,17 @@ def main():
 
     def run(argv):
         if not os.path.isabs(argv[0]) and module.get_bin_path(argv[0]) is None:
-            return 127, "", "%s: not found" % argv[0]
+            return 127, b"", ("%s: not found" % argv[0]).encode("utf-8")
         # LC_ALL=C: tool messages in English so problems can quote them.
-        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+        # encoding=None: bytes back. run_command's default decoding (surrogateescape) would
+        # turn a latin-1 process name into lone surrogates that no JSON encoder accepts;
+        # the Probe decodes the bytes as UTF-8 with U+FFFD instead.
+        # handle_exceptions=False: a tool that cannot start is reported, not a failed module.
+        try:
+            return module.run_command(argv, environ_update={"LC_ALL": "C"}, encoding=None,
+                                      handle_exceptions=False)
+        except Exception as exc:  # OSError (exec format, permission), anything else
+            return 126, b"", ("%s: %s" % (argv[0], exc)).encode("utf-8", "replace")
 
     probe = Probe(run, root="/", system=_platform.system())
     facts = collect(probe, user=user)

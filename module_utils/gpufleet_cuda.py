@@ -4,6 +4,9 @@
 Source: NVIDIA CUDA Toolkit release notes, Table 3 "CUDA Toolkit and Corresponding Driver
 Versions" (x86_64), and the minor-version compatibility page; transcribed in
 shared/REFERENCE.md sections 6.1-6.2. Windows minimums are ``None`` where NVIDIA prints N/A.
+The rows before CUDA 11 come from the same table (it still lists CUDA 7.0 to 10.2), e.g.
+https://docs.nvidia.com/cuda/archive/12.1.0/cuda-toolkit-release-notes/index.html, checked
+against copies of the CUDA 11.x edition.
 Pure Python, standard library only: runs on managed hosts too.
 """
 from __future__ import annotations
@@ -12,6 +15,9 @@ import re
 
 # (cuda "major.minor", update label, linux min driver, windows min driver)
 # GA rows first; an update row may raise the floor for that update only.
+# Update labels: "U<n>" applies to toolkit X.Y.Z with Z >= n (CUDA 11.1 and later number
+# updates as the patch level); a full version such as "9.2.148" applies to toolkits at or
+# above that version (before 11.1 the third number is a build number, not an update).
 TOOLKIT_DRIVERS = (
     ("13.3", "GA", "610.43.02", None),
     ("13.2", "GA", "595.45.04", None),
@@ -55,8 +61,26 @@ TOOLKIT_DRIVERS = (
     ("11.2", "U1", "460.32.03", "461.09"),
     ("11.1", "GA", "455.23", "456.38"),
     ("11.1", "U1", "455.32", "456.81"),
-    ("11.0", "GA", "450.51.05", "451.48"),
+    ("11.0", "GA", "450.51.05", "451.48"),          # 11.0.2 GA
+    ("11.0", "11.0.3", "450.51.06", "451.82"),      # 11.0.3 Update 1
+    # 11.0.1 RC (>= 450.36.06 / >= 451.22) was a release candidate: not a GA floor here.
+    # Before CUDA 11 (Table 3 rows "CUDA 10.2.89" ... "CUDA 8.0 (8.0.61 GA2)"). These
+    # toolkits have no minor-version compatibility: a driver runs them only natively.
+    ("10.2", "GA", "440.33", "441.22"),             # 10.2.89
+    ("10.1", "GA", "418.39", "418.96"),             # 10.1.105 "general release, and updates"
+    ("10.0", "GA", "410.48", "411.31"),             # 10.0.130
+    ("9.2", "GA", "396.26", "397.44"),              # 9.2.88
+    ("9.2", "9.2.148", "396.37", "398.26"),         # 9.2.148 Update 1
+    # 9.1.85: the current table says >= 390.46 / >= 391.29; the CUDA 9.1-era edition said
+    # >= 387.26 / >= 388.19 (the driver 9.1 shipped with). The current one is used.
+    ("9.1", "GA", "390.46", "391.29"),
+    ("9.0", "GA", "384.81", "385.54"),              # 9.0.76
+    ("8.0", "GA", "367.48", "369.30"),              # 8.0.44
+    ("8.0", "8.0.61", "375.26", "376.51"),          # 8.0.61 GA2
 )
+
+# Oldest and newest "major.minor" in the table, for messages.
+OLDEST_CUDA = "8.0"
 
 # Minor-version compatibility: any toolkit of the family runs (without PTX JIT of newer
 # features) on a driver in [min, max).  REFERENCE.md 6.1.
@@ -123,16 +147,18 @@ def _toolkit_floor(cuda, os_name):
         return None, None
     idx = 1 if os_name == "linux" else 2
     floor_row = rows[0]  # GA
-    if len(parts) > 2 and parts[2] > 0:
-        # Updates are numbered from 1: 12.4.1 is Update 1; take the highest row <= it.
-        for row in rows:
-            if row[1] == "GA":
-                continue
-            n = int(row[1][1:])
-            if n <= parts[2]:
+    for row in rows:
+        if row[1] == "GA":
+            continue
+        if row[1].startswith("U"):
+            # Updates are numbered from 1: 12.4.1 is Update 1; take the highest row <= it.
+            if len(parts) > 2 and int(row[1][1:]) <= parts[2]:
                 floor_row = row
+        elif version_ge(cuda, row[1]):
+            floor_row = row  # a named release: 9.2.148, 8.0.61, 11.0.3
     value = floor_row[idx + 1]
-    return value, "%s %s" % (mm, floor_row[1])
+    label = floor_row[1] if floor_row[1][:1].isdigit() else "%s %s" % (mm, floor_row[1])
+    return value, label
 
 
 def check_compat(driver_version, cuda_version, os_name="linux"):
@@ -153,10 +179,13 @@ def check_compat(driver_version, cuda_version, os_name="linux"):
     if not cuda or len(cuda) < 2:
         raise ValueError("cuda_version %r is not a version like 12.4 or 12.4.1" % (cuda_version,))
     family = FAMILY_DRIVERS.get(cuda[0])
-    if family is None:
-        raise ValueError("CUDA %s is not in NVIDIA's table (families %s)"
-                         % (cuda_version, ", ".join("%d.x" % f for f in sorted(FAMILY_DRIVERS))))
     native_min, label = _toolkit_floor(cuda_version, os_name)
+    if family is None:
+        if native_min is None or cuda[0] >= min(FAMILY_DRIVERS):
+            raise ValueError("CUDA %s is not in NVIDIA's table (%s to %s, families %s)"
+                             % (cuda_version, OLDEST_CUDA, TOOLKIT_DRIVERS[0][0],
+                                ", ".join("%d.x" % f for f in sorted(FAMILY_DRIVERS))))
+        return _check_before_11(driver_version, cuda_version, os_name, native_min)
     family_min = family[os_name]
     if native_min is None:
         # Windows 13.x: Table 3 says N/A (the toolkit no longer bundles a driver); the
@@ -190,6 +219,25 @@ def check_compat(driver_version, cuda_version, os_name="linux"):
                                          ", or >= %s with minor-version compatibility" % family_min,
                                          " on Windows (WSL and Docker Desktop use it)"
                                          if os_name == "windows" else ""))
+    return result
+
+
+def _check_before_11(driver_version, cuda_version, os_name, native_min):
+    """CUDA 8.0-10.2: no minor-version compatibility, so only the toolkit's own floor counts."""
+    result = {"compatible": False, "mode": "incompatible", "min_driver": native_min,
+              "family_min_driver": native_min,
+              "max_native_cuda": max_cuda_for_driver(driver_version, os_name),
+              "driver_version": driver_version, "cuda_version": cuda_version, "os": os_name}
+    if version_ge(driver_version, native_min):
+        result.update(compatible=True, mode="native",
+                      msg="Driver %s supports CUDA %s natively (needs >= %s)."
+                          % (driver_version, cuda_version, native_min))
+    else:
+        result.update(msg="Driver %s cannot run CUDA %s (needs >= %s; toolkits before CUDA 11 "
+                          "have no minor-version compatibility). Upgrade the NVIDIA driver%s."
+                          % (driver_version, cuda_version, native_min,
+                             " on Windows (WSL and Docker Desktop use it)"
+                             if os_name == "windows" else ""))
     return result
 
 

@@ -3,6 +3,7 @@
 The tree is made of real files (sysfs, /dev, /proc, /etc/group, binaries); only the
 commands' outputs are replayed.  Each case is a kind of host gpufleet meets.
 """
+import json
 import os
 
 import pytest
@@ -99,11 +100,18 @@ def test_nvidia_with_runtime_and_cdi(host, fixture):
     assert facts["docker"]["runtimes"] == ["nvidia", "runc"]
     assert "nvidia.com/gpu=all" in facts["docker"]["cdi_devices"]
     assert facts["toolkit"]["installed"] is True
-    assert facts["problems"] == []
+    # The runtime and CDI are fine. The capture itself lists 1 of its 4 attached GPUs (it
+    # was taken as with `-i`); on a host that runs plain `nvidia-smi -q -x` that means three
+    # GPUs do not answer, and gpu_facts says so.
+    assert (facts["nvidia"]["attached_gpus"], facts["nvidia"]["listed_gpus"]) == (4, 1)
+    assert ids(facts) == ["nvidia_gpus_missing"]
+    problem = facts["problems"][0]
+    assert "4 GPUs are attached but lists 1" in problem["message"]
+    assert "Xid 79" in problem["remedy"] and "fallen off the bus" in problem["remedy"]
 
 
 def test_toolkit_installed_after_dockerd_started(host, fixture):
-    host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a100-sxm4-80gb-mig_535.54.03.xml"))
+    host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml"))
     host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"runc": {}}}')
     host.dockerd_running_since(100)
     host.binary("usr/bin/nvidia-container-runtime-hook", mtime=1700000000 + 5000)
@@ -136,6 +144,99 @@ def test_nvidia_smi_fails(host):
     facts = host.facts(user="root")
     assert ids(facts) == ["nvidia_smi_failed"]
     assert "version mismatch" in facts["problems"][0]["message"]
+    assert facts["problems"][0]["cause"] == "driver_library_mismatch"
+    assert "Reboot" in facts["problems"][0]["remedy"]
+
+
+def test_debian_nvidia_smi_without_kernel_module(host):
+    # Debian's nvidia-smi package installed, no nvidia kernel module: exit 9 and this line.
+    said = ("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+            "Make sure that the latest NVIDIA driver is installed and running.\n")
+    host.outputs["nvidia-smi"] = (9, said, "")
+    host.binary("usr/bin/nvidia-smi")
+    facts = host.facts(user="root")
+    assert facts["nvidia"]["error_cause"] == "driver_not_loaded"
+    assert facts["nvidia"]["smi_rc"] == 9 and facts["gpus"]["nvidia"] == []
+    assert ids(facts) == ["nvidia_smi_failed"]
+    problem = facts["problems"][0]
+    assert problem["cause"] == "driver_not_loaded"
+    assert problem["message"] == "nvidia-smi failed (exit 9): " + said.strip()
+    assert "modprobe nvidia" in problem["remedy"] and "Secure Boot" in problem["remedy"]
+
+
+@pytest.mark.parametrize("rc,said,cause", [
+    (6, "No devices were found", "no_devices"),
+    (255, "Failed to initialize NVML: Unknown Error", "nvml_unknown_error"),
+    (4, "Failed to initialize NVML: Insufficient Permissions", "insufficient_permissions"),
+    (12, "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure "
+         "that the NVIDIA Display Driver is properly installed and present in your system.",
+     "libnvidia_ml_missing"),
+    (1, "something nobody has seen", "unknown"),
+], ids=lambda v: str(v)[:20])
+def test_nvidia_smi_failure_causes(host, rc, said, cause):
+    host.binary("usr/bin/nvidia-smi", said, rc=rc)
+    facts = host.facts(user="root")
+    [problem] = facts["problems"]
+    assert (problem["id"], problem["cause"]) == ("nvidia_smi_failed", cause)
+    assert said in problem["message"]
+
+
+def test_nvidia_smi_failure_message_with_exit_0_is_still_a_failure(host):
+    host.binary("usr/bin/nvidia-smi", "No devices were found\n")
+    facts = host.facts(user="root")
+    assert [(p["id"], p.get("cause")) for p in facts["problems"]] == \
+        [("nvidia_smi_failed", "no_devices")]
+
+
+@pytest.mark.parametrize("output", ["", "<nvidia_smi_log><gpu>", "\x00\xff garbage",
+                                    b"\x89PNG\r\n\x1a\n\xff\xfe"], ids=["empty", "truncated", "binary", "bytes"])
+def test_nvidia_smi_unreadable_output_is_a_problem_not_a_crash(host, output):
+    host.binary("usr/bin/nvidia-smi", output)
+    facts = host.facts(user="root")
+    assert ids(facts) == ["nvidia_smi_unparseable"]
+    assert facts["nvidia"]["error"] is None and facts["nvidia"]["parse_error"]
+    assert facts["gpus"]["nvidia"] == []
+    json.dumps(facts, ensure_ascii=False).encode("utf-8")
+
+
+def test_gpu_lost_keeps_the_gpus_that_answered(host, fixture):
+    # A failed run that still printed its XML log: one of two GPUs answered.
+    text = fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml")
+    start = text.index('<gpu id="00000000:C1:00.0">')
+    text = text[:start] + text[text.index("</gpu>", start) + len("</gpu>"):]
+    host.outputs["nvidia-smi"] = (15, text, "Unable to determine the device handle for GPU "
+                                            "0000:C1:00.0: GPU is lost.  Reboot the system "
+                                            "to recover this GPU\n")
+    host.binary("usr/bin/nvidia-smi")
+    facts = host.facts(user="root")
+    assert [g["uuid"][-2:] for g in facts["gpus"]["nvidia"]] == ["ab"]
+    assert ids(facts) == ["nvidia_smi_failed", "nvidia_gpus_missing"]
+    assert facts["problems"][0]["cause"] == "gpu_lost"
+    assert facts["problems"][1]["message"].startswith("nvidia-smi says 2 GPUs are attached but lists 1")
+
+
+def test_vgpu_host_is_reported_not_a_problem(host, fixture):
+    text = fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml").replace(
+        "<virtualization_mode>Pass-Through</virtualization_mode>",
+        "<virtualization_mode>Host VGPU</virtualization_mode>")
+    host.binary("usr/bin/nvidia-smi", text)
+    facts = host.facts(user="root")
+    assert facts["gpus"]["nvidia"][0]["virtualization_mode"] == "Host VGPU"
+    assert facts["problems"] == []
+
+
+@pytest.mark.parametrize("name,cuda,source,serial", [
+    ("gtx-1060-6gb_387.12.xml", "9.0", "driver-table", None),
+    ("quadro-p400_418.43.xml", "10.1", "nvidia-smi", "0424418054852"),
+    ("grid-p4-1q-windows_513.46.xml", "11.6", "nvidia-smi", None),
+])
+def test_old_and_na_heavy_captures_end_to_end(host, fixture, name, cuda, source, serial):
+    host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", name))
+    facts = host.facts(user="root")
+    assert (facts["nvidia"]["cuda_version"], facts["nvidia"]["cuda_version_source"]) == (cuda, source)
+    assert facts["gpus"]["nvidia"][0]["serial"] == serial
+    assert facts["problems"] == []
+    assert "N/A" not in json.dumps(facts)
 
 
 def test_wsl_with_linux_driver_installed(host, fixture):
@@ -178,6 +279,21 @@ def test_amd_and_intel_from_sysfs(host):
     assert [c["pci_device_id"] for c in facts["gpus"]["intel"]] == ["0x56a0"]
     assert facts["device_nodes"] == ["/dev/dri/card0", "/dev/dri/renderD128"]
     assert ids(facts) == ["amd_no_kfd"]
+
+
+def test_rocm_smi_failure_and_garbage_fall_back_to_sysfs(host):
+    host.file("sys/class/drm/card0/device/vendor", "0x1002\n")
+    host.file("sys/class/drm/card0/device/device", "0x73df\n")
+    host.file("dev/kfd")
+    host.binary("opt/rocm/bin/rocm-smi", "ERROR: GPU[0]\t\t: Unable to get GPU info", rc=2)
+    facts = host.facts(user="root")
+    assert [c["pci_device_id"] for c in facts["gpus"]["amd"]] == ["0x73df"]
+    assert ids(facts) == ["rocm_smi_failed"]
+    assert "Unable to get GPU info" in facts["problems"][0]["message"]
+    host.binary("opt/rocm/bin/rocm-smi", '{"card0": {"Card Series": ')  # truncated
+    facts = host.facts(user="root")
+    assert ids(facts) == ["rocm_smi_unparseable"]
+    assert facts["amd"]["rocm_smi"] is False and len(facts["gpus"]["amd"]) == 1
 
 
 def test_amd_from_rocm_smi_with_kfd(host, fixture):
@@ -237,3 +353,57 @@ def test_ldconfig_noise_is_classified():
         "ldconfig: /etc/ld.so.conf.d/broken.conf:1: hwcap directive ignored\n")
     assert len(out["noise"]) == 2
     assert out["errors"] == ["ldconfig: /etc/ld.so.conf.d/broken.conf:1: hwcap directive ignored"]
+
+
+def test_non_utf8_files_are_read_not_dropped(host):
+    # /etc/os-release with a latin-1 byte: the file is still read, the byte becomes U+FFFD.
+    with open(os.path.join(host.root, "etc/os-release"), "wb") as fh:
+        fh.write(b'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\nPRETTY_NAME="caf\xe9"\n')
+    probe = Probe(host.run, root=host.root)
+    assert probe.read("/etc/os-release").endswith('"caf\ufffd"\n')
+    assert host.facts()["os"]["version"] == "12"
+
+
+def test_probe_turns_bytes_and_surrogates_into_text(host):
+    outputs = {"a": (0, b"caf\xe9", b""), "b": (0, "caf\udce9", "\ud800"), "c": ("x", None, None)}
+    probe = Probe(lambda argv: outputs[argv[0]], root=host.root)
+    assert probe.run(["a"]) == (0, "caf\ufffd", "")
+    assert probe.run(["b"]) == (0, "caf\ufffd", "\ufffd")
+    assert probe.run(["c"]) == (1, "", "")
+
+    def boom(argv):
+        raise OSError(13, "Permission denied")
+    assert probe.__class__(boom, root=host.root).run(["/usr/bin/nvidia-smi"])[0] == 126
+
+
+# --------------------------------------------------------------------------- the module
+
+def test_module_output_is_json_with_non_utf8_tool_output(host, fixture, capsys, monkeypatch):
+    """gpu_facts main(): run_command hands back bytes (encoding=None); a latin-1 process
+    name in nvidia-smi's XML comes out as U+FFFD and the module's JSON is valid UTF-8."""
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible.module_utils.testing import patch_module_args
+
+    import gpu_facts
+    xml = fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml").replace(
+        "/usr/lib/xorg/Xorg", "/opt/caf\xe9").encode("latin-1")
+    host.binary("usr/bin/nvidia-smi")
+    calls = []
+
+    def run_command(self, args, **kw):
+        calls.append((args, kw))
+        if args[0].endswith("nvidia-smi"):
+            return 0, xml, b""
+        raise OSError(2, "No such file or directory")
+
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(gpu_facts, "Probe", lambda run, root, system: Probe(
+        run, root=host.root, system="Linux"))
+    with patch_module_args({}):
+        with pytest.raises(SystemExit):
+            gpu_facts.main()
+    out = json.loads(capsys.readouterr().out)
+    assert calls and all(kw.get("encoding", "utf-8") is None for _, kw in calls)
+    facts = out["ansible_facts"]["gpufleet"]
+    assert [g["name"] for g in facts["gpus"]["nvidia"]] == ["NVIDIA A10G"]
+    assert out["gpu_count"] == 1 and not out.get("failed")

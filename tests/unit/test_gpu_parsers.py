@@ -4,49 +4,72 @@ import json
 import pytest
 
 from ansible.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
-from ansible.module_utils.gpufleet_gpu import (ParseError, detect_platform, parse_nvidia_smi_xml,
+from ansible.module_utils.gpufleet_gpu import (NVIDIA_SMI_CAUSES, ParseError,
+                                               classify_nvidia_smi_failure, detect_platform,
+                                               is_placeholder, parse_nvidia_smi_xml,
                                                parse_os_release, parse_rocm_smi_json,
                                                parse_system_profiler_displays)
 
-NVIDIA_CASES = [
-    pytest.param("a100-sxm4-80gb-mig_535.54.03.xml",
-                 dict(driver="535.54.03", cuda="12.2", count=1,
-                      first=dict(name="NVIDIA A100-SXM4-80GB",
-                                 uuid="GPU-513536b6-7d19-9063-b049-1e69664bb298",
-                                 memory_total_mib=81920, mig_mode="Enabled", minor_number=1,
-                                 architecture="Ampere"),
-                      mig=4),
-                 id="a100-mig-535"),
-    pytest.param("dual-rtx-a5000_590.44.01.xml",
-                 dict(driver="590.44.01", cuda="13.1", count=2,
-                      first=dict(name="NVIDIA RTX A5000",
-                                 uuid="GPU-12345678-aaaa-bbbb-cccc-0123456789ab",
-                                 memory_total_mib=24564, mig_mode="N/A", minor_number=1,
-                                 pci_bus_id="00000000:81:00.0"),
-                      mig=0),
-                 id="dual-a5000-590"),
-    pytest.param("grid-p4-1q-windows_513.46.xml",
-                 dict(driver="513.46", cuda="11.6", count=1,
-                      first=dict(name="GRID P4-1Q", memory_total_mib=1024, minor_number=None,
-                                 driver_model="WDDM", mig_mode="N/A"),
-                      mig=0),
-                 id="windows-vgpu-513"),
-]
+# One row per real capture in tests/fixtures/nvidia-smi: the document-level values, then
+# per GPU (name, uuid, serial, minor_number, memory_total_mib, virtualization_mode,
+# driver_model, mig_mode, number of MIG devices).
+NVIDIA_CAPTURES = {
+    "a100-sxm4-80gb-mig_535.54.03.xml": dict(
+        driver="535.54.03", cuda="12.2", source="nvidia-smi", attached=4, listed=1,
+        gpus=[("NVIDIA A100-SXM4-80GB", "GPU-513536b6-7d19-9063-b049-1e69664bb298",
+               "1650522003820", 1, 81920, "None", None, "Enabled", 4)]),
+    "dual-rtx-a5000_590.44.01.xml": dict(
+        driver="590.44.01", cuda="13.1", source="nvidia-smi", attached=2, listed=2,
+        gpus=[("NVIDIA RTX A5000", "GPU-12345678-aaaa-bbbb-cccc-0123456789ab",
+               "0123456789012", 1, 24564, None, None, None, 0),
+              ("NVIDIA RTX A5000", "GPU-12345678-aaaa-bbbb-cccc-0123456789cd",
+               "1234567890123", 0, 24564, None, None, None, 0)]),
+    "grid-p4-1q-windows_513.46.xml": dict(
+        driver="513.46", cuda="11.6", source="nvidia-smi", attached=1, listed=1,
+        gpus=[("GRID P4-1Q", "GPU-1b1ea7c7-1c4b-ed49-1c72-26c65f2dd207",
+               None, None, 1024, "VGPU", "WDDM", None, 0)]),
+    "a10g-passthrough_515.105.01.xml": dict(
+        driver="515.105.01", cuda="11.7", source="nvidia-smi", attached=1, listed=1,
+        gpus=[("NVIDIA A10G", "GPU-9a9a6c50-2a47-2f51-a902-b82c3b127e94",
+               "0000000000000", 0, 23028, "Pass-Through", None, None, 0)]),
+    "quadro-p400_418.43.xml": dict(
+        driver="418.43", cuda="10.1", source="nvidia-smi", attached=1, listed=1,
+        gpus=[("Quadro P400", "GPU-8f750be4-dfbc-23b9-b33f-da729a536494",
+               "0424418054852", 0, 1998, "None", None, None, 0)]),
+    # Driver 387 printed no CUDA version: 9.0 comes from NVIDIA's table (9.1 needs 390.46).
+    "gtx-1060-6gb_387.12.xml": dict(
+        driver="387.12", cuda="9.0", source="driver-table", attached=1, listed=1,
+        gpus=[("GeForce GTX 1060 6GB", "GPU-028229ed-8dea-b674-09a8-13a841cb8626",
+               None, 0, 6064, "None", None, None, 0)]),
+}
+GPU_KEYS = ("name", "uuid", "serial", "minor_number", "memory_total_mib",
+            "virtualization_mode", "driver_model", "mig_mode")
 
 
-@pytest.mark.parametrize("name,expected", NVIDIA_CASES)
-def test_parse_nvidia_smi(fixture, name, expected):
+def test_every_nvidia_capture_has_a_case(fixture):
+    import os
+    from conftest import FIXTURES
+    names = sorted(n for n in os.listdir(os.path.join(FIXTURES, "nvidia-smi"))
+                   if n.endswith(".xml"))
+    assert names == sorted(NVIDIA_CAPTURES)
+
+
+@pytest.mark.parametrize("name", sorted(NVIDIA_CAPTURES))
+def test_parse_nvidia_smi_capture(fixture, name):
+    expected = NVIDIA_CAPTURES[name]
     doc = parse_nvidia_smi_xml(fixture("nvidia-smi", name))
-    assert doc["driver_version"] == expected["driver"]
-    assert doc["cuda_version"] == expected["cuda"]
-    assert doc["cuda_version_source"] == "nvidia-smi"
-    assert len(doc["gpus"]) == expected["count"]
-    first = doc["gpus"][0]
-    for key, value in expected["first"].items():
-        assert first[key] == value, key
-    assert len(first["mig_devices"]) == expected["mig"]
-    assert all(g["vendor"] == "nvidia" and g["driver_version"] == expected["driver"]
-               for g in doc["gpus"])
+    assert (doc["driver_version"], doc["cuda_version"], doc["cuda_version_source"]) == \
+        (expected["driver"], expected["cuda"], expected["source"])
+    assert (doc["attached_gpus"], doc["listed_gpus"]) == (expected["attached"], expected["listed"])
+    got = [tuple(g[k] for k in GPU_KEYS) + (len(g["mig_devices"]),) for g in doc["gpus"]]
+    assert got == expected["gpus"]
+    assert [g["index"] for g in doc["gpus"]] == list(range(len(doc["gpus"])))
+    assert all(g["vendor"] == "nvidia" and g["driver_version"] == expected["driver"] and
+               g["cuda_version"] == expected["cuda"] for g in doc["gpus"])
+    # No placeholder ever becomes a value, anywhere in the result.
+    flat = json.dumps(doc)
+    for placeholder in ('"N/A"', '"[N/A]"', '"Not Found"', '"Unknown Error"'):
+        assert placeholder not in flat
 
 
 def test_second_gpu_of_dual_is_distinct(fixture):
@@ -71,21 +94,123 @@ def test_cuda_version_from_driver_table_when_missing(fixture):
     assert doc["cuda_version_source"] == "driver-table"
 
 
+@pytest.mark.parametrize("printed", ["Not Found", "N/A", "[N/A]", "", "Unknown Error", "12.x"])
+def test_cuda_version_placeholder_is_never_a_value(fixture, printed):
+    # Drivers print <cuda_version>Not Found</cuda_version> when libcuda is missing (seen in
+    # a 530.30.02 capture); the real quadro-p400 capture with that one element replaced.
+    text = fixture("nvidia-smi", "quadro-p400_418.43.xml").replace(
+        "<cuda_version>10.1</cuda_version>", "<cuda_version>%s</cuda_version>" % printed)
+    doc = parse_nvidia_smi_xml(text)
+    assert doc["cuda_version"] == "10.1"  # 418.43 >= 418.39, the CUDA 10.1 floor
+    assert doc["cuda_version_source"] == "driver-table"
+    assert doc["gpus"][0]["cuda_version"] == "10.1"
+
+
+def test_gpu_with_na_uuid_is_listed_with_uuid_none(fixture):
+    text = fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml").replace(
+        "<uuid>GPU-12345678-aaaa-bbbb-cccc-0123456789ab</uuid>", "<uuid>N/A</uuid>")
+    doc = parse_nvidia_smi_xml(text)
+    assert [g["uuid"] for g in doc["gpus"]] == [None, "GPU-12345678-aaaa-bbbb-cccc-0123456789cd"]
+    assert doc["listed_gpus"] == 2
+
+
+def test_host_vgpu_mode_is_reported(fixture):
+    # A vGPU host (Tesla M10 on 390.94 prints <virtualization_mode>Host VGPU</...>), on the
+    # a10g capture with that element replaced.
+    text = fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml").replace(
+        "<virtualization_mode>Pass-Through</virtualization_mode>",
+        "<virtualization_mode>Host VGPU</virtualization_mode>").replace(
+        "<host_vgpu_mode>N/A</host_vgpu_mode>", "<host_vgpu_mode>SR-IOV</host_vgpu_mode>")
+    [gpu] = parse_nvidia_smi_xml(text)["gpus"]
+    assert (gpu["virtualization_mode"], gpu["host_vgpu_mode"]) == ("Host VGPU", "SR-IOV")
+
+
+@pytest.mark.parametrize("value", ["N/A", "[N/A]", "Not Found", "Unknown Error", "[Not Supported]",
+                                   "[Unknown Error]", "[GPU requires reset]", "None", " n/a ", "",
+                                   "[Insufficient Permissions]", None])
+def test_placeholders(value):
+    assert is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["NVIDIA A10G", "0000000000000", "Enabled", "0", "None of it"])
+def test_values_are_not_placeholders(value):
+    assert not is_placeholder(value)
+
+
 @pytest.mark.parametrize("text,match", [
     ("<not-xml", "not XML"),
     ("<other/>", "not an nvidia-smi log"),
-    ("<nvidia_smi_log><gpu><product_name>x</product_name></gpu></nvidia_smi_log>", "UUID"),
-], ids=["garbage", "wrong-root", "no-uuid"])
+    ("", "printed nothing"),
+    ('<!DOCTYPE l [<!ENTITY a "aaaa">]><nvidia_smi_log>&a;</nvidia_smi_log>', "entities"),
+], ids=["garbage", "wrong-root", "empty", "entities"])
 def test_parse_nvidia_smi_rejects(text, match):
     with pytest.raises(ParseError, match=match):
         parse_nvidia_smi_xml(text)
 
 
-def test_no_gpu_document_is_empty_not_error():
-    doc = parse_nvidia_smi_xml("<nvidia_smi_log><driver_version>418.39</driver_version>"
+def test_gpu_without_uuid_is_listed_not_an_error():
+    doc = parse_nvidia_smi_xml("<nvidia_smi_log><gpu><product_name>x</product_name></gpu>"
                                "</nvidia_smi_log>")
-    assert doc["gpus"] == [] and doc["cuda_version"] is None  # 418 is below the table
+    assert [(g["name"], g["uuid"]) for g in doc["gpus"]] == [("x", None)]
+    assert doc["attached_gpus"] is None and doc["listed_gpus"] == 1
 
+
+def test_no_gpu_document_is_empty_not_error():
+    doc = parse_nvidia_smi_xml("<nvidia_smi_log><driver_version>361.42</driver_version>"
+                               "</nvidia_smi_log>")
+    assert doc["gpus"] == [] and doc["cuda_version"] is None  # 361.42 is below CUDA 8.0 (367.48)
+    assert doc["cuda_version_source"] is None
+
+
+def test_non_utf8_process_name_and_control_bytes_do_not_break_parsing(fixture):
+    text = fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml").replace(
+        "/usr/lib/xorg/Xorg", "/opt/caf\xe9/r\x01un")
+    raw = text.encode("latin-1")  # what nvidia-smi prints for a latin-1 process name
+    for doc in (parse_nvidia_smi_xml(raw), parse_nvidia_smi_xml(raw.decode("utf-8", "surrogateescape"))):
+        assert doc["gpus"][0]["name"] == "NVIDIA A10G"
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- failures
+
+# nvidia-smi's own words (LC_ALL=C), as reported in the issues cited in gpufleet_gpu.py.
+NVIDIA_SMI_OUTPUTS = [
+    (9, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make "
+        "sure that the latest NVIDIA driver is installed and running.\n", "driver_not_loaded"),
+    (18, "Failed to initialize NVML: Driver/library version mismatch\nNVML library version: "
+         "535.183\n", "driver_library_mismatch"),
+    (6, "No devices were found\n", "no_devices"),
+    (255, "Failed to initialize NVML: Unknown Error\n", "nvml_unknown_error"),
+    (4, "Failed to initialize NVML: Insufficient Permissions\n", "insufficient_permissions"),
+    (12, "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure "
+         "that the NVIDIA Display Driver is properly installed and present in your system.\n"
+         "Please also try adding directory that contains libnvidia-ml.so to your system "
+         "PATH.\n", "libnvidia_ml_missing"),
+    (15, "Unable to determine the device handle for GPU 0000:02:00.0: GPU is lost.  Reboot the "
+         "system to recover this GPU\n", "gpu_lost"),
+    (255, "Unable to determine the device handle for GPU 0000:0B:00.0: Unknown Error\n",
+     "gpu_lost"),
+    (9, "", "driver_not_loaded"),
+    (1, "Segmentation fault\n", "unknown"),
+]
+
+
+@pytest.mark.parametrize("rc,output,cause", NVIDIA_SMI_OUTPUTS,
+                         ids=["%s-%d" % (c, i) for i, (_, _, c) in enumerate(NVIDIA_SMI_OUTPUTS)])
+def test_classify_nvidia_smi_failure(rc, output, cause):
+    got, remedy = classify_nvidia_smi_failure(rc, output)
+    assert got == cause and got in NVIDIA_SMI_CAUSES
+    assert remedy and len(remedy) > 80
+
+
+def test_driver_not_loaded_remedy_says_what_to_do():
+    _, remedy = classify_nvidia_smi_failure(9, NVIDIA_SMI_OUTPUTS[0][1])
+    for words in ("apt install nvidia-driver", "nvidia-kernel-dkms", "modprobe nvidia",
+                  "lsmod | grep nvidia", "Secure Boot", "dmesg", "container or VM"):
+        assert words in remedy
+
+
+# --------------------------------------------------------------------------- CUDA table
 
 @pytest.mark.parametrize("driver,os_name,cuda", [
     ("535.54.03", "linux", "12.2"),
@@ -93,10 +218,24 @@ def test_no_gpu_document_is_empty_not_error():
     ("590.44.01", "linux", "13.1"),
     ("580.65.06", "linux", "13.0"),
     ("450.51.05", "linux", "11.0"),
-    ("440.82", "linux", None),
+    ("450.36.06", "linux", "10.2"),  # 11.0.1 RC driver: RC rows are not GA floors
+    ("440.82", "linux", "10.2"),
+    ("440.33", "linux", "10.2"),
+    ("418.39", "linux", "10.1"),
+    ("410.48", "linux", "10.0"),
+    ("396.26", "linux", "9.2"),
+    ("390.46", "linux", "9.1"),
+    ("387.26", "linux", "9.0"),
+    ("384.81", "linux", "9.0"),
+    ("375.26", "linux", "8.0"),
+    ("367.48", "linux", "8.0"),
+    ("367.44", "linux", None),
     ("576.02", "windows", "12.9"),
     ("527.41", "windows", "12.0"),
     ("590.44.01", "windows", "12.9"),  # 13.x rows say N/A for Windows
+    ("441.22", "windows", "10.2"),
+    ("385.54", "windows", "9.0"),
+    ("376.51", "windows", "8.0"),
 ], ids=lambda v: str(v))
 def test_max_cuda_for_driver(driver, os_name, cuda):
     assert max_cuda_for_driver(driver, os_name) == cuda
@@ -108,12 +247,46 @@ def test_version_compare_is_numeric():
     assert version_ge("570.26", "570.26.0")
 
 
-def test_parse_rocm_smi(fixture):
-    gpus = parse_rocm_smi_json(fixture("rocm-smi", "mi300x-rx7900xtx_rocm-smi-6.json"))
-    assert [g["name"] for g in gpus] == ["AMD Instinct MI300X", "Radeon RX 7900 XTX"]
-    assert gpus[0]["memory_total_mib"] == 196592  # 206141652992 B
-    assert gpus[0]["gfx_version"] == "gfx942"
-    assert gpus[0]["driver_version"] == "6.10.5"
+# --------------------------------------------------------------------------- rocm-smi
+
+# One row per file in tests/fixtures/rocm-smi: per card (index, name, uuid, serial,
+# pci_bus_id, gfx_version, memory_total_mib), and the driver version.
+ROCM_CAPTURES = {
+    "rx6700xt_rocm-smi-6.1.2.json": ("6.3.6", [
+        (0, "Navi 22 [Radeon RX 6700/6700 XT / 6800M]", None, None, "0000:07:00.0", "gfx1031",
+         12272)]),
+    # rocm-smi 4.3 printed the PCI vendor id as "Card series"; the SKU is the name left.
+    "rx6700xt_rocm-smi-4.3.0.json": ("6.3.6", [
+        (0, "67XA6S", None, None, "0000:07:00.0", None, 12272)]),
+    "mi100x4_rocm-smi-6.0.2.json": ("6.3.6", [
+        (0, "Arcturus GL-XL [Instinct MI100]", "0x79ccd55167a2124a", None, "0000:83:00.0", None, 32752),
+        (1, "Arcturus GL-XL [Instinct MI100]", "0x4edfb117a17a07d", None, "0000:A3:00.0", None, 32752),
+        (2, "Arcturus GL-XL [Instinct MI100]", "0xd4a9ec48d03d261d", None, "0000:C3:00.0", None, 32752),
+        (3, "Arcturus GL-XL [Instinct MI100]", "0x1b9dd972253c3736", None, "0000:E3:00.0", None, 32752)]),
+    "mi250_rocm-smi-6.json": ("6.2.4", [
+        (0, "AMD INSTINCT MI250 (MCM) OAM AC MBA", "0x1f9de0957d137942", "PCB052715-0006",
+         "0000:29:00.0", "gfx9010", None)]),
+    "mi300x-rx7900xtx_rocm-smi-6.json": ("6.10.5", [
+        (0, "AMD Instinct MI300X", "0x1a2b3c4d5e6f7081", None, None, "gfx942", 196592),
+        (1, "Radeon RX 7900 XTX", None, None, None, "gfx1100", 24560)]),
+}
+AMD_KEYS = ("index", "name", "uuid", "serial", "pci_bus_id", "gfx_version", "memory_total_mib")
+
+
+def test_every_rocm_capture_has_a_case():
+    import os
+    from conftest import FIXTURES
+    names = sorted(n for n in os.listdir(os.path.join(FIXTURES, "rocm-smi")) if n.endswith(".json"))
+    assert names == sorted(ROCM_CAPTURES)
+
+
+@pytest.mark.parametrize("name", sorted(ROCM_CAPTURES))
+def test_parse_rocm_smi_capture(fixture, name):
+    driver, cards = ROCM_CAPTURES[name]
+    gpus = parse_rocm_smi_json(fixture("rocm-smi", name))
+    assert [tuple(g[k] for k in AMD_KEYS) for g in gpus] == cards
+    assert all(g["vendor"] == "amd" and g["driver_version"] == driver for g in gpus)
+    assert '"N/A"' not in json.dumps(gpus)
 
 
 def test_parse_rocm_smi_lowercase_keys_and_card_order():
@@ -124,10 +297,35 @@ def test_parse_rocm_smi_lowercase_keys_and_card_order():
     assert gpus[1]["memory_total_mib"] == 1
 
 
-@pytest.mark.parametrize("text", ["not json", "[1, 2]"], ids=["garbage", "list"])
+def test_parse_rocm_smi_warning_lines_before_the_json(fixture):
+    text = ("WARNING: AMD GPU device(s) is/are in a low-power state. Check power control/"
+            "runtime_status\n\n" + fixture("rocm-smi", "rx6700xt_rocm-smi-6.1.2.json"))
+    assert [g["gfx_version"] for g in parse_rocm_smi_json(text)] == ["gfx1031"]
+
+
+def test_parse_rocm_smi_odd_values_are_none():
+    text = json.dumps({"card0": {"Card Series": ["x"], "Unique ID": "0x0", "VRAM Total Memory (B)":
+                                 "9" * 5000, "GFX Version": 11},
+                       "card1": "not an object", "system": ["x"]})
+    [gpu] = parse_rocm_smi_json(text)
+    assert (gpu["name"], gpu["uuid"], gpu["memory_total_mib"], gpu["driver_version"]) == \
+        (None, None, None, None)
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", "[" * 100000, "", "null"],
+                         ids=["garbage", "list", "deep", "empty", "null"])
 def test_parse_rocm_smi_rejects(text):
     with pytest.raises(ParseError):
         parse_rocm_smi_json(text)
+
+
+@pytest.mark.parametrize("text", ['{"SPDisplaysDataType": "x"}', "[]", '{"SPDisplaysDataType": [1]}'],
+                         ids=["not-a-list", "not-an-object", "not-items"])
+def test_parse_system_profiler_odd_shapes(text):
+    try:
+        assert parse_system_profiler_displays(text) == []
+    except ParseError:
+        pass
 
 
 def test_parse_system_profiler_apple_silicon():
@@ -200,6 +398,17 @@ COMPAT = [
     ("527.40", "12.0", "windows", "incompatible", False, "527.41"),
     ("576.02", "13.0", "windows", "incompatible", False, "580"),
     ("581.15", "13.0", "windows", "native", True, "580"),
+    # Before CUDA 11 there is no minor-version compatibility: the toolkit's own floor only.
+    ("440.33", "10.2", "linux", "native", True, "440.33"),
+    ("418.39", "10.2", "linux", "incompatible", False, "440.33"),
+    ("396.26", "9.2", "linux", "native", True, "396.26"),
+    ("396.26", "9.2.148", "linux", "incompatible", False, "396.37"),  # 9.2.148 Update 1
+    ("396.37", "9.2.148", "linux", "native", True, "396.37"),
+    ("367.48", "8.0.44", "linux", "native", True, "367.48"),
+    ("367.48", "8.0.61", "linux", "incompatible", False, "375.26"),   # 8.0.61 GA2
+    ("390.46", "9.1", "linux", "native", True, "390.46"),
+    ("418.96", "10.1.243", "windows", "native", True, "418.96"),
+    ("450.51.05", "11.0.3", "linux", "forward_compat_required", False, "450.51.06"),
 ]
 
 
@@ -214,9 +423,10 @@ def test_cuda_compat_table(driver, cuda, os_name, mode, ok, min_driver):
 @pytest.mark.parametrize("driver,cuda,os_name,match", [
     ("abc", "12.4", "linux", "driver_version"),
     ("550.54.14", "twelve", "linux", "cuda_version"),
-    ("550.54.14", "10.2", "linux", "not in NVIDIA's table"),
+    ("550.54.14", "7.5", "linux", "not in NVIDIA's table"),
+    ("550.54.14", "10.3", "linux", "not in NVIDIA's table"),
     ("550.54.14", "12.4", "macos", "linux or windows"),
-], ids=["bad-driver", "bad-cuda", "cuda-10", "bad-os"])
+], ids=["bad-driver", "bad-cuda", "cuda-7.5", "cuda-10.3", "bad-os"])
 def test_cuda_compat_rejects(driver, cuda, os_name, match):
     with pytest.raises(ValueError, match=match):
         check_compat(driver, cuda, os_name)
