@@ -719,15 +719,34 @@ def run_nvidia_smi(probe, platform):
             parse_error = str(exc)
     if rc != 0:
         out["error"] = _snippet(said, 500) or "nvidia-smi exited %d without an error message" % rc
-        out["cause"] = classify_nvidia_smi_failure(rc, said)[0]
+        out["cause"] = _driver_evidence(probe, classify_nvidia_smi_failure(rc, said)[0])
     elif parse_error is not None:
         cause = classify_nvidia_smi_failure(rc, said)[0]
         if cause != "unknown":  # exit 0 but one of nvidia-smi's failure messages
-            out["error"], out["cause"] = _snippet(said, 500), cause
+            out["error"], out["cause"] = _snippet(said, 500), _driver_evidence(probe, cause)
         else:
             out["parse_error"] = "%s; it printed: %s" % (parse_error,
                                                           _snippet(stdout) or "nothing")
     return out
+
+
+def _driver_evidence(probe, cause):
+    """Correct a message-based cause with what the host shows.
+
+    A loaded nvidia kernel module shows /proc/driver/nvidia/version and /sys/module/nvidia
+    (also inside containers: procfs and sysfs show the kernel's drivers). Without it,
+    NVML's words depend on the environment: Debian's real nvidia-smi 535 prints
+    "couldn't communicate with the NVIDIA driver" on a bare host but "Failed to initialize
+    NVML: Unknown Error" inside a container (seen in the test bed), which would otherwise
+    point at the cgroup problem. /dev/nvidiactl proves nothing: libnvidia-ml running as root
+    creates it (195:255) even with no module (seen there too). WSL2 has no module by design
+    (the Windows driver serves /dev/dxg), so it is left alone.
+    """
+    if cause in ("nvml_unknown_error", "unknown") \
+            and not probe.exists("/proc/driver/nvidia/version") \
+            and not probe.exists("/sys/module/nvidia") and not probe.exists("/dev/dxg"):
+        return "driver_not_loaded"
+    return cause
 
 
 def collect_nvidia(probe, platform):

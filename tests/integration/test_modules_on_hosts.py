@@ -85,3 +85,23 @@ def test_cuda_compat_reads_the_cuda_version_from_a_local_image(testbed_ready, tm
         assert res["mode"] == "minor_version" and res["min_driver"] == "550.54.14"
     finally:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
+
+
+def test_gpu_facts_with_debian_nvidia_smi_and_no_kernel_module(host):
+    """Debian's real nvidia-smi and libnvidia-ml1 (non-free), no nvidia kernel module: the
+    real tool fails, gpu_facts names the cause and the remedy and does not fail itself."""
+    # The host's own archive (debootstrap wrote it) with the components nvidia-smi needs.
+    sh(host, "sed -i 's/ main$/ main contrib non-free/' /etc/apt/sources.list && "
+             "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+             "--no-install-recommends nvidia-smi >/dev/null")
+    real = subprocess.run(["docker", "exec", host, "nvidia-smi"], capture_output=True, text=True)
+    assert real.returncode != 0  # the real tool, failing honestly without a driver
+    rc, res = adhoc(host, "gpu_facts")
+    assert rc == 0, res
+    facts = res["ansible_facts"]["gpufleet"]
+    assert facts["gpus"]["nvidia"] == [] and facts["nvidia"]["smi_rc"] == real.returncode
+    [problem] = [p for p in facts["problems"] if p["id"] == "nvidia_smi_failed"]
+    assert problem["cause"] == "driver_not_loaded"
+    # nvidia-smi's own words are quoted, whichever NVML chose here
+    assert (real.stdout + real.stderr).strip().splitlines()[0] in problem["message"]
+    assert "modprobe nvidia" in problem["remedy"]

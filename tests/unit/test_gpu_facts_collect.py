@@ -174,11 +174,23 @@ def test_debian_nvidia_smi_without_kernel_module(host):
     (1, "something nobody has seen", "unknown"),
 ], ids=lambda v: str(v)[:20])
 def test_nvidia_smi_failure_causes(host, rc, said, cause):
+    # a loaded driver: the message decides the cause
+    host.file("proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03\n")
     host.binary("usr/bin/nvidia-smi", said, rc=rc)
     facts = host.facts(user="root")
     [problem] = facts["problems"]
     assert (problem["id"], problem["cause"]) == ("nvidia_smi_failed", cause)
     assert said in problem["message"]
+
+
+def test_nvml_unknown_error_without_a_kernel_module_is_driver_not_loaded(host):
+    # What Debian's real nvidia-smi 535 prints in a container with no nvidia module (seen in
+    # the test bed): NVML's "Unknown Error", not "couldn't communicate". No
+    # /proc/driver/nvidia and no /dev/nvidiactl: the module is not loaded.
+    host.binary("usr/bin/nvidia-smi", "Failed to initialize NVML: Unknown Error\n", rc=255)
+    [problem] = host.facts(user="root")["problems"]
+    assert problem["cause"] == "driver_not_loaded" and "modprobe nvidia" in problem["remedy"]
+    assert "Failed to initialize NVML: Unknown Error" in problem["message"]
 
 
 def test_nvidia_smi_failure_message_with_exit_0_is_still_a_failure(host):
