@@ -6,7 +6,7 @@ import pytest
 
 from conftest import ROOT, ansible_env
 
-# *-real scenarios need a real Windows/macOS host: tests/integration/test_real_hosts.py.
+# *-real scenarios need a real Windows/macOS/NVIDIA host: tests/integration/test_real_hosts.py.
 SCENARIOS = sorted(d for d in os.listdir(os.path.join(ROOT, "molecule"))
                    if not d.startswith("_") and not d.endswith("-real") and
                    os.path.isfile(os.path.join(ROOT, "molecule", d, "molecule.yml")))

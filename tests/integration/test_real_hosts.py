@@ -1,4 +1,4 @@
-"""Opt-in Molecule scenarios on real Windows and macOS hosts, given by environment variables.
+"""Opt-in Molecule scenarios on real Windows, macOS and NVIDIA GPU hosts, given by environment variables.
 Without them the tests are skipped and the reason is printed in the summary (-ra)."""
 import os
 import subprocess
@@ -12,6 +12,7 @@ REAL = {
                      "GPUFLEET_DOCKER_DESKTOP_VERSION", "GPUFLEET_DOCKER_DESKTOP_URL",
                      "GPUFLEET_DOCKER_DESKTOP_SHA256"),
     "macos-real": ("GPUFLEET_MACOS_HOST", "GPUFLEET_MACOS_USER"),
+    "nvidia-real": ("GPUFLEET_NVIDIA_HOST", "GPUFLEET_NVIDIA_USER"),
 }
 
 
