@@ -83,18 +83,19 @@ def render_table(driver, cuda, gpus):
     """The plain ``nvidia-smi`` table (the columns gpufleet users look at), labelled."""
     bar = "+" + "-" * 89 + "+"
     lines = [bar,
-             "| NVIDIA-SMI %-21s Driver Version: %-15s CUDA Version: %-12s |"
-             % (driver, driver, cuda or "N/A"),
+             ("| NVIDIA-SMI %-20s Driver Version: %-14s CUDA Version: %-6s"
+              % (driver, driver, cuda or "N/A")).ljust(90) + "|",
              "|" + "-" * 41 + "+" + "-" * 24 + "+" + "-" * 22 + "|",
              "| GPU  Name                 Persistence-M | Bus-Id          Disp.A |"
              " Volatile Uncorr. ECC |",
              "=" * 91]
     for g in gpus:
-        lines.append("| %3d  %-24.24s        Off | %-16.16s   Off | %20s |"
-                     % (g["index"], g["name"], g["bus_id"][-16:], "N/A"))
-        lines.append("| %39s | %22s | %20s |"
-                     % ("", ("%s / %s" % (g["used"], g["memory"]))[:22],
-                        "MIG M." if g["mig"] else ""))
+        lines.append("|%s|%s|%s|" % ((" %3d  %-24.24s" % (g["index"], g["name"])).ljust(37) + "Off ",
+                                        (" %-16.16s" % g["bus_id"][-16:]).ljust(20) + "Off ",
+                                        "N/A ".rjust(22)))
+        lines.append("|%s|%s|%s|" % ("".ljust(41),
+                                        ("%s / %s " % (g["used"], g["memory"])).rjust(24)[:24],
+                                        ("MIG M. " if g["mig"] else "").rjust(22)))
         lines.append(bar)
     lines.append("gpufleet SIMULATION: rendered from a captured `nvidia-smi -q -x`; no GPU here.")
     return "\n".join(lines) + "\n"
