@@ -11,8 +11,10 @@ a :class:`RunResult`.  Bad input raises a :class:`GpufleetError` subclass before
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +70,14 @@ class HostResult:
     problems: list[dict] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
+    # docker_engine left a daemon.json change unapplied: containers were running, live-restore
+    # was off and the run did not consent (facts docker_engine_restart_pending / _reason).
+    restart_pending: bool = False
+    restart_pending_reason: str = ""
+    # The rollout stopped (a failed batch, max_fail_percentage) before this host ran any
+    # task (reached False), or while its batch was running (stopped True).
+    reached: bool = True
+    stopped: bool = False
 
     @property
     def status(self) -> str:
@@ -75,6 +85,10 @@ class HostResult:
             return "unreachable"
         if self.failed:
             return "failed"
+        if not self.reached:
+            return "not_reached"
+        if self.stopped:
+            return "stopped"
         return "changed" if self.changed else "ok"
 
 
@@ -97,13 +111,24 @@ class RunResult:
         return sorted(h for h, r in self.hosts.items() if r.status == "changed")
 
     @property
+    def not_reached_hosts(self) -> list[str]:
+        """Hosts the rollout stopped before (no task ran) or during their batch."""
+        return sorted(h for h, r in self.hosts.items() if r.status in ("not_reached", "stopped"))
+
+    @property
+    def restart_pending_hosts(self) -> list[str]:
+        return sorted(h for h, r in self.hosts.items() if r.restart_pending)
+
+    @property
     def ok(self) -> bool:
-        return self.rc == 0 and not self.failed_hosts
+        return self.rc == 0 and not self.failed_hosts and not self.not_reached_hosts
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["failed_hosts"] = self.failed_hosts
         out["changed_hosts"] = self.changed_hosts
+        out["not_reached_hosts"] = self.not_reached_hosts
+        out["restart_pending_hosts"] = self.restart_pending_hosts
         for name, host in self.hosts.items():
             out["hosts"][name]["status"] = host.status
         return out
@@ -201,6 +226,87 @@ def rollout_vars(data: dict) -> dict:
     return out
 
 
+# The host patterns of each playbook's plays (var, default), as in their `hosts:` lines:
+# when a failed batch ends the run, later plays never start and send no event, yet their
+# hosts were targeted. (cloud.yml imports linux.yml with gpufleet_linux_hosts: cloud.)
+PLAY_HOSTS = {
+    "site.yml": (("gpufleet_linux_hosts", "linux"), ("gpufleet_linux_hosts", "cloud"),
+                 ("gpufleet_wsl_hosts", "wsl"), ("gpufleet_windows_hosts", "windows"),
+                 ("gpufleet_macos_hosts", "macos")),
+    "playbooks/doctor.yml": (("gpufleet_doctor_hosts", "all:!windows"),),
+    "playbooks/status.yml": (("gpufleet_status_hosts", "all:!windows"),),
+    "playbooks/workloads.yml": (("gpufleet_workload_hosts", "linux:cloud:wsl"),),
+}
+
+
+def resolve_pattern(data: dict, pattern: str | None) -> set[str] | None:
+    """The hosts an Ansible host pattern selects in an ``ansible-inventory --list`` document.
+
+    Groups (recursively) and hosts by name or glob, ``~regex``, ``all``/``*``, unions
+    (``a:b``, ``a,b``), intersections (``&a``) and exclusions (``!a``) in Ansible's order.
+    None when the pattern uses what this does not model (``@file``, ``host[0:2]``): callers
+    then do not claim which hosts were targeted.
+    """
+    if pattern is None:
+        pattern = "all"
+    groups, hosts = inventory_names(data)
+    # Ansible splits on commas, else on colons outside [] (host[0:2] is one term).
+    terms = [t.strip() for t in (pattern.split(",") if "," in pattern
+                                 else re.split(r":(?![^\[]*\])", pattern))]
+    terms = [t for t in terms if t]
+    regular = [t for t in terms if t[0] not in "&!"] or ["all"]
+    ordered = regular + [t for t in terms if t[0] == "&"] + [t for t in terms if t[0] == "!"]
+    selected: set[str] = set()
+    for term in ordered:
+        name = term[1:] if term[0] in "&!" else term
+        if not name or name.startswith("@") or (name.endswith("]") and "[" in name
+                                                and not name.startswith("~")):
+            return None
+        if name in ("all", "*"):
+            that = set(hosts)
+        elif name in hosts:
+            that = {name}
+        else:
+            if name.startswith("~"):
+                try:
+                    rx = re.compile(name[1:])
+                except re.error:
+                    return None
+                match = rx.match
+            else:
+                match = lambda n, _p=name: fnmatch.fnmatchcase(n, _p)  # noqa: E731
+            that = set()
+            for g in groups:
+                if match(g):
+                    that.update(group_members(data, g))
+            if not that or name.startswith("~") or any(c in name for c in ".?*["):
+                that.update(h for h in hosts if match(h))
+        if term[0] == "!":
+            selected -= that
+        elif term[0] == "&":
+            selected &= that
+        else:
+            selected |= that
+    return selected
+
+
+def targeted_hosts(data: dict, playbook: str, limit: str | None, extra_vars: dict,
+                   play_patterns: Iterable[str] = ()) -> set[str] | None:
+    """Hosts the playbook's plays select within the limit; None when that is not known."""
+    patterns = [str(extra_vars.get(var, default)) for var, default in PLAY_HOSTS.get(playbook, ())]
+    patterns += list(play_patterns)
+    within = resolve_pattern(data, limit) if limit else None
+    if limit and within is None:
+        return None
+    out: set[str] = set()
+    for pattern in patterns:
+        hosts = resolve_pattern(data, pattern)
+        if hosts is None:
+            return None
+        out |= hosts if within is None else hosts & within
+    return out
+
+
 # --------------------------------------------------------------------------- running
 
 EventCallback = Callable[[dict], Any]
@@ -225,12 +331,14 @@ def run(action: str, inventory: str, limit: str | None = None,
     if diff:
         cmdline.append("--diff")
     hosts: dict[str, HostResult] = {}
+    state: dict = {}
+    extravars = dict(rollout_vars(data), **(extra_vars or {}))
 
     def host(name):
         return hosts.setdefault(name, HostResult(host=name))
 
     def handler(event):
-        collect_event(event, host)
+        collect_event(event, host, state)
         if on_event is not None:
             on_event(event)
         return True
@@ -243,7 +351,7 @@ def run(action: str, inventory: str, limit: str | None = None,
         r = runner.run(
             private_data_dir=private_data_dir, project_dir=ROOT, playbook=playbook,
             inventory=os.path.abspath(inventory), limit=limit,
-            extravars=dict(rollout_vars(data), **(extra_vars or {})),
+            extravars=extravars,
             tags=",".join(tags) if tags else None, cmdline=" ".join(cmdline) or None,
             event_handler=handler, quiet=True, forks=forks,
             envvars={"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
@@ -255,6 +363,14 @@ def run(action: str, inventory: str, limit: str | None = None,
                           ("dark", "unreachable"), ("skipped", "skipped")):
             for name, count in (stats.get(key) or {}).items():
                 setattr(host(name), attr, count)
+        if r.rc != 0:
+            # The run ended early (a batch that failed, max_fail_percentage): the hosts it
+            # targeted and never reached get a result that says so.
+            targets = targeted_hosts(data, playbook, limit, extravars,
+                                     state.get("play_patterns", ()))
+            for name in sorted(targets or ()):
+                if name not in hosts:
+                    hosts[name] = HostResult(host=name, reached=False)
         return RunResult(action=action, playbook=playbook, limit=limit, rc=r.rc,
                          status=r.status, duration_s=round(time.monotonic() - started, 2),
                          hosts=dict(sorted(hosts.items())))
@@ -263,11 +379,41 @@ def run(action: str, inventory: str, limit: str | None = None,
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def collect_event(event: dict, host: Callable[[str], HostResult]) -> None:
-    """Fold one ansible-runner event into the per-host results (pure, unit-tested)."""
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    return bool(value)
+
+
+def collect_event(event: dict, host: Callable[[str], HostResult],
+                  state: dict | None = None) -> None:
+    """Fold one ansible-runner event into the per-host results (pure, unit-tested).
+
+    ``state`` (a dict the caller keeps for one run) follows the plays and batches: the host
+    patterns of the plays, and which hosts the current batch runs, so that a batch cut
+    short (``playbook_on_no_hosts_remaining``: max_fail_percentage, or every host of the
+    batch failed) marks its hosts that had not failed as stopped.
+    """
     kind = event.get("event", "")
     data = event.get("event_data") or {}
     name = data.get("host")
+    state = {} if state is None else state
+    if kind == "playbook_on_play_start":
+        state["batch"] = []
+        pattern = data.get("play_pattern") or data.get("pattern")
+        if pattern:
+            state.setdefault("play_patterns", [])
+            if pattern not in state["play_patterns"]:
+                state["play_patterns"].append(pattern)
+        return
+    if kind == "playbook_on_no_hosts_remaining":
+        for n in state.get("batch", []):
+            h = host(n)
+            if not h.failures:
+                h.stopped = True
+        return
+    if name and kind == "runner_on_start" and name not in state.setdefault("batch", []):
+        state["batch"].append(name)
     if not name or kind not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable",
                                 "runner_item_on_failed"):
         return
@@ -284,6 +430,11 @@ def collect_event(event: dict, host: Callable[[str], HostResult]) -> None:
         for key in ("gpufleet_status", "gpu_workload_results"):
             if key in (res.get("ansible_facts") or {}):
                 h.data[key] = res["ansible_facts"][key]
+        set_facts = res.get("ansible_facts") or {}
+        if "docker_engine_restart_pending" in set_facts:
+            h.restart_pending = _truthy(set_facts["docker_engine_restart_pending"])
+            h.restart_pending_reason = (str(set_facts.get("docker_engine_restart_pending_reason")
+                                            or "").strip() if h.restart_pending else "")
     elif kind in ("runner_on_failed", "runner_item_on_failed"):
         if data.get("ignore_errors"):
             return

@@ -9,20 +9,75 @@
 
 The seeds' scripts map to it: `deploy-to-windows.sh --gpu --service aiml-dev` is
 `gpufleet deploy -l windows --service aiml-dev`; `monitor-workloads.sh --platform windows` is
-`gpufleet status -l windows`.  Exit status: 0 all hosts fine, 1 a host failed or was
-unreachable, 2 bad input (nothing ran).
+`gpufleet status -l windows`.  Exit status: 0 all hosts fine, 1 a host failed, was
+unreachable or was not reached (the rollout stopped), 2 bad input (nothing ran).
+
+Each run's failed and not-reached hosts are kept per inventory and command
+(``$XDG_CACHE_HOME/gpufleet/runs/<inventory hash>-<command>.json``) for ``--retry-failed``:
+``gpufleet doctor`` or a run on another inventory never replaces what ``gpufleet up`` left.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
+import tempfile
+import time
 
 from gpufleet import api
 
-LAST_RUN = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                        "gpufleet", "last-run.json")
+RESTART_HOWTO = ("apply it: rerun with -e docker_engine_restart_running_containers=true "
+                 "(the containers stop), or set live-restore: true in "
+                 "docker_engine_daemon_settings and rerun (they keep running), or run "
+                 "`systemctl restart docker` on the host in a maintenance window")
+
+
+# --------------------------------------------------------------------------- run state
+
+def state_dir() -> str:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(cache, "gpufleet", "runs")
+
+
+def state_path(inventory: str, command: str) -> str:
+    """Where the last ``command`` run on ``inventory`` is recorded: one file per inventory
+    (by its resolved absolute path) and command."""
+    key = hashlib.sha256(os.path.realpath(inventory).encode()).hexdigest()[:16]
+    return os.path.join(state_dir(), "%s-%s.json" % (key, command))
+
+
+def save_run_state(inventory: str, command: str, result) -> str:
+    path = state_path(inventory, command)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    doc = {"inventory": os.path.realpath(inventory), "command": command,
+           "limit": result.limit, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           "failed_hosts": result.failed_hosts, "not_reached_hosts": result.not_reached_hosts,
+           "restart_pending_hosts": result.restart_pending_hosts}
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".run-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(doc, fh, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+def hosts_to_retry(inventory: str, command: str) -> list[str]:
+    """Failed and not-reached hosts of the last ``command`` run on ``inventory``."""
+    path = state_path(inventory, command)
+    try:
+        with open(path) as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        doc = {}
+    hosts = list(doc.get("failed_hosts") or [])
+    hosts += [h for h in doc.get("not_reached_hosts") or [] if h not in hosts]
+    if not hosts:
+        raise api.GpufleetError(
+            "no failed or not-reached hosts recorded for `gpufleet %s` on inventory %s (%s)"
+            % (command, os.path.realpath(inventory),
+               "last run: all fine" if doc else "no run recorded"))
+    return hosts
 
 
 def _console(json_mode):
@@ -58,6 +113,11 @@ def progress_printer(console):
             console.print("[bold]play[/bold] %s" % data.get("name", ""))
         elif kind == "runner_on_ok" and (data.get("res") or {}).get("changed"):
             console.print("  [yellow]changed[/yellow] %-24s %s" % (host, task))
+        if kind == "runner_on_ok" and api._truthy(
+                ((data.get("res") or {}).get("ansible_facts") or {})
+                .get("docker_engine_restart_pending", False)):
+            reason = data["res"]["ansible_facts"].get("docker_engine_restart_pending_reason")
+            console.print("  [yellow]restart pending[/yellow] %-16s %s" % (host, reason or ""))
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
             msg = ((data.get("res") or {}).get("msg") or "").strip().splitlines()
             console.print("  [red]failed[/red]  %-24s %s: %s" % (host, task, msg[0] if msg else ""))
@@ -69,15 +129,32 @@ def progress_printer(console):
 def summary_table(result, console):
     from rich.table import Table
     table = Table(title="%s: %s (%.1f s)" % (result.action, result.status, result.duration_s))
-    for col in ("host", "status", "ok", "changed", "failed", "problems", "why"):
-        table.add_column(col)
+    for col in ("host", "status", "ok", "changed", "failed"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("problems")
+    table.add_column("restart", no_wrap=True)  # docker restart pending (consent needed)
+    table.add_column("why", ratio=1)
     for name, h in result.hosts.items():
         colour = {"ok": "green", "changed": "yellow"}.get(h.status, "red")
-        table.add_row(name, "[%s]%s[/%s]" % (colour, h.status, colour), str(h.ok),
-                      str(h.changed), str(h.failed + h.unreachable),
+        if h.failures:
+            why = h.failures[-1]
+        elif h.status == "not_reached":
+            why = "not reached: the rollout stopped before this host (a batch failed)"
+        elif h.status == "stopped":
+            why = "stopped mid-run: a host of its batch failed (max_fail_percentage)"
+        else:
+            why = h.restart_pending_reason
+        table.add_row(name, "[%s]%s[/%s]" % (colour, h.status.replace("_", " "), colour),
+                      str(h.ok), str(h.changed), str(h.failed + h.unreachable),
                       ", ".join(p["id"] for p in h.problems) or "-",
-                      (h.failures[-1] if h.failures else "")[:120])
+                      "[yellow]pending[/yellow]" if h.restart_pending else "-", why[:160])
     console.print(table)
+    for name in result.restart_pending_hosts:
+        console.print("[yellow]restart pending[/yellow] %s: %s; %s."
+                      % (name, result.hosts[name].restart_pending_reason, RESTART_HOWTO))
+    if result.not_reached_hosts:
+        console.print("[red]not reached[/red]: %s (the rollout stopped; fix the failed hosts, "
+                      "then rerun or use --retry-failed)" % ", ".join(result.not_reached_hosts))
     if result.action == "status":
         status_table(result, console)
     if result.action == "doctor":
@@ -90,7 +167,8 @@ def summary_table(result, console):
 def status_table(result, console):
     from rich.table import Table
     table = Table(title="containers and GPUs")
-    for col in ("host", "container", "state", "status", "gpu", "util %", "memory MiB"):
+    table.add_column("host", no_wrap=True)
+    for col in ("container", "state", "status", "gpu", "util %", "memory MiB"):
         table.add_column(col)
     for name, h in result.hosts.items():
         st = h.data.get("gpufleet_status") or {}
@@ -140,7 +218,8 @@ def build_parser():
         p.add_argument("-t", "--tags", action="append")
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         p.add_argument("--retry-failed", action="store_true",
-                       help="limit to the hosts that failed in the last run")
+                       help="limit to the hosts that failed or were not reached in the last "
+                            "run of this command on this inventory")
         p.add_argument("--forks", type=int)
         if name == "deploy":
             p.add_argument("--service", action="append", help="only this service (repeat)")
@@ -164,14 +243,7 @@ def main(argv=None):
         console = _console(args.json)
         limit = args.limit
         if args.retry_failed:
-            try:
-                with open(LAST_RUN) as fh:
-                    failed = json.load(fh).get("failed_hosts") or []
-            except (OSError, ValueError):
-                failed = []
-            if not failed:
-                raise api.GpufleetError("no failed hosts recorded in %s" % LAST_RUN)
-            limit = ",".join(failed)
+            limit = ",".join(hosts_to_retry(args.inventory, args.command))
         kw = dict(extra_vars=parse_extra_vars(args.extra_vars), tags=args.tags,
                   forks=args.forks, on_event=None if args.json else progress_printer(console))
         if args.command == "deploy":
@@ -185,9 +257,7 @@ def main(argv=None):
     except api.GpufleetError as exc:
         print("gpufleet: %s" % exc, file=sys.stderr)
         return 2
-    os.makedirs(os.path.dirname(LAST_RUN), exist_ok=True)
-    with open(LAST_RUN, "w") as fh:
-        json.dump({"action": result.action, "failed_hosts": result.failed_hosts}, fh)
+    save_run_state(args.inventory, args.command, result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:

@@ -119,7 +119,8 @@ def parse_docker_info(text):
     """``docker info --format '{{json .}}'`` -> the fields gpufleet uses.
 
     When the client cannot reach the daemon, docker prints client info with
-    ``ServerErrors``; that is reported as ``server_error``.
+    ``ServerErrors``; that is reported as ``server_error``.  ``containers_running`` and
+    ``live_restore`` tell whether restarting dockerd would stop containers.
     """
     try:
         info = json.loads(text)
@@ -128,6 +129,9 @@ def parse_docker_info(text):
     errors = info.get("ServerErrors") or []
     runtimes = sorted((info.get("Runtimes") or {}).keys())
     cdi_dirs = info.get("CDISpecDirs")
+    server = bool(info.get("ServerVersion")) and not errors
+    running = info.get("ContainersRunning")
+    live_restore = info.get("LiveRestoreEnabled")
     return {
         "server_version": info.get("ServerVersion") or None,
         "server_error": "; ".join(errors) if errors else None,
@@ -140,6 +144,11 @@ def parse_docker_info(text):
         "storage_driver": info.get("Driver"),
         "cgroup_driver": info.get("CgroupDriver"),
         "cgroup_version": info.get("CgroupVersion"),
+        # What a dockerd restart would do to running containers (docker_engine asks for
+        # consent when containers run and live-restore is off). None: no daemon answered
+        # (a client without a server prints zeros that mean nothing).
+        "containers_running": int(running) if server and isinstance(running, int) else None,
+        "live_restore": bool(live_restore) if server and live_restore is not None else None,
     }
 
 

@@ -1,6 +1,7 @@
-"""The Python API and the CLI against a real local fleet of host containers: provision,
-plan with no changes, one host made to fail (broken apt sources) while the others complete,
-JSON output parsed, and --retry-failed resuming only the failed host."""
+"""The Python API and the CLI against a real local fleet of host containers: the default
+rollout stopping after a failed canary (the other hosts untouched), provision, plan with no
+changes, one host made to fail (broken apt sources) while the others complete, JSON output
+parsed, and --retry-failed resuming only the failed host."""
 import json
 import os
 import shutil
@@ -23,8 +24,10 @@ def fleet(testbed_ready, tmp_path_factory):
     shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
                 inv / "group_vars" / "linux.yml")
     testbed.write_inventory(str(inv / "hosts.yml"), names)
-    # Rollout policy from inventory: batches of two.
-    (inv / "group_vars" / "all.yml").write_text("gpufleet_serial: 2\n")
+    # Rollout policy from inventory: batches of two, and a failing host never stops the
+    # others (not the default: canary first, any failure stops the rollout).
+    (inv / "group_vars" / "all.yml").write_text("gpufleet_serial: 2\n"
+                                               "gpufleet_max_fail_percentage: 100\n")
     # The third host's apt sources are broken: apt fails at once, no network involved.
     subprocess.run(["docker", "exec", names[2], "sh", "-c",
                     "echo 'this is not an apt source' > /etc/apt/sources.list.d/broken.list"],
@@ -39,6 +42,47 @@ def cli(*args, cache):
     env = dict(os.environ, XDG_CACHE_HOME=str(cache))
     return subprocess.run([sys.executable, "-m", "gpufleet.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, env=env)
+
+
+def _untouched(name):
+    """No Docker, no daemon.json, no gpufleet state: nothing ran on this host."""
+    proc = subprocess.run(["docker", "exec", name, "sh", "-c",
+                           "command -v dockerd || test -e /etc/docker/daemon.json "
+                           "|| test -e /var/lib/gpufleet || dpkg -s docker.io"],
+                          capture_output=True, text=True)
+    return proc.returncode != 0
+
+
+def test_default_rollout_stops_after_a_failed_canary(fleet, tmp_path):
+    """Default policy (no rollout vars): a canary batch of one host, then the rest, and any
+    failure stops the rollout. The broken host is first in the inventory, so it is the
+    canary: it fails, and the other two are never touched. Runs before test_fleet_rollout,
+    which provisions them."""
+    names, _ = fleet
+    good, bad = names[:2], names[2]
+    (tmp_path / "group_vars").mkdir()
+    shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
+                tmp_path / "group_vars" / "linux.yml")
+    testbed.write_inventory(str(tmp_path / "hosts.yml"), [bad] + good)
+    events = []
+
+    result = api.provision(str(tmp_path / "hosts.yml"), on_event=events.append)
+
+    assert not result.ok and result.rc != 0
+    assert result.failed_hosts == [bad]
+    assert "broken.list" in " ".join(result.hosts[bad].failures)
+    assert result.not_reached_hosts == sorted(good)
+    for name in good:
+        h = result.hosts[name]
+        assert h.status == "not_reached" and not h.reached and h.ok == h.changed == 0
+        assert result.to_dict()["hosts"][name]["status"] == "not_reached"
+        assert _untouched(name), name
+    # one batch ran (the canary), and no task ran on any other host
+    batches = [e for e in events if e.get("event") == "playbook_on_task_start"
+               and e["event_data"].get("task") == "Read host and GPU facts"]
+    assert len(batches) == 1
+    assert {(e.get("event_data") or {}).get("host") for e in events
+            if e.get("event", "").startswith("runner_on_")} == {bad}
 
 
 def test_fleet_rollout(fleet, tmp_path):

@@ -125,3 +125,105 @@ def test_rollout_vars_from_group_vars():
             "windows": {"hosts": ["w1"]}}
     assert api.rollout_vars(data) == {"gpufleet_serial_linux": 5, "gpufleet_order_linux": "sorted",
                                       "gpufleet_serial_windows": 1}
+
+
+# --------------------------------------------------------------------------- restart pending
+
+def test_restart_pending_from_set_fact_results():
+    hosts, host = results()
+    pending = {"event": "runner_on_ok", "event_data": {
+        "host": "a", "task": "Record that a Docker restart is pending", "res": {
+            "changed": False, "ansible_facts": {
+                "docker_engine_restart_pending": True,
+                "docker_engine_restart_pending_reason":
+                    "2 container(s) running and live-restore is off: a restart would stop them"}}}}
+    api.collect_event(pending, host)
+    assert hosts["a"].restart_pending is True
+    assert hosts["a"].restart_pending_reason.startswith("2 container(s) running")
+    # a later restart in the same run (consent given, live-restore loaded) clears it
+    done = {"event": "runner_on_ok", "event_data": {
+        "host": "a", "task": "Forget the rollback point once Docker runs on the new configuration",
+        "res": {"ansible_facts": {"docker_engine_restart_pending": False,
+                                  "docker_engine_restart_pending_reason": ""}}}}
+    api.collect_event(done, host)
+    assert hosts["a"].restart_pending is False and hosts["a"].restart_pending_reason == ""
+    r = api.RunResult("provision", "site.yml", None, 0, "successful", 1.0, hosts={
+        "a": api.HostResult("a", ok=3, restart_pending=True, restart_pending_reason="why")})
+    d = r.to_dict()
+    assert d["restart_pending_hosts"] == ["a"] and d["hosts"]["a"]["restart_pending"] is True
+    assert d["hosts"]["a"]["restart_pending_reason"] == "why" and r.ok
+
+
+# --------------------------------------------------------------------------- rollout stops
+
+def _ev(kind, host=None, task="t", **extra):
+    data = {"host": host, "task": task, "play_pattern": "linux"}
+    data.update(extra)
+    return {"event": kind, "event_data": data}
+
+
+def test_batch_cut_short_marks_the_others_stopped():
+    """max_fail_percentage 0: h3 fails in the second batch, Ansible stops h2 and h4 there
+    (their stats show no failure, only the missing later tasks)."""
+    hosts, host = results()
+    state = {}
+    events = [_ev("playbook_on_play_start", pattern="linux"),
+              _ev("runner_on_start", "h1"), _ev("runner_on_ok", "h1", res={}),
+              _ev("playbook_on_play_start", pattern="linux")]
+    for h in ("h2", "h3", "h4"):
+        events += [_ev("runner_on_start", h), _ev("runner_on_ok", h, res={})]
+    events += [_ev("runner_on_ok", "h2", res={}), _ev("runner_on_failed", "h3", res={"msg": "boom"}),
+               _ev("runner_on_ok", "h4", res={}),
+               _ev("playbook_on_no_hosts_remaining"), _ev("playbook_on_no_hosts_remaining")]
+    for e in events:
+        api.collect_event(e, host, state)
+    hosts["h3"].failed = 1
+    assert state["play_patterns"] == ["linux"]
+    assert [n for n, h in sorted(hosts.items()) if h.stopped] == ["h2", "h4"]
+    r = api.RunResult("provision", "site.yml", None, 2, "failed", 1.0, hosts=hosts)
+    assert r.failed_hosts == ["h3"] and r.not_reached_hosts == ["h2", "h4"]
+    assert hosts["h1"].status == "ok" and hosts["h2"].status == "stopped" and not r.ok
+
+
+def test_not_reached_host_status():
+    r = api.RunResult("provision", "site.yml", None, 2, "failed", 1.0, hosts={
+        "c": api.HostResult("c", failed=1), "x": api.HostResult("x", reached=False)})
+    assert r.hosts["x"].status == "not_reached"
+    assert r.failed_hosts == ["c"] and r.not_reached_hosts == ["x"]
+    assert r.to_dict()["hosts"]["x"]["status"] == "not_reached"
+
+
+# --------------------------------------------------------------------------- host patterns
+
+FLEET = {"_meta": {"hostvars": {h: {} for h in ("g1", "g2", "g3", "c1", "w1", "m1", "lone")}},
+         "all": {"children": ["ungrouped", "linux", "cloud", "windows", "macos"]},
+         "ungrouped": {"hosts": ["lone"]},
+         "linux": {"hosts": ["g1"], "children": ["dgx"]}, "dgx": {"hosts": ["g2", "g3"]},
+         "cloud": {"hosts": ["c1"]}, "windows": {"hosts": ["w1"]}, "macos": {"hosts": ["m1"]}}
+
+
+@pytest.mark.parametrize("pattern,expected", [
+    ("linux", {"g1", "g2", "g3"}),
+    ("all:!windows", {"g1", "g2", "g3", "c1", "m1", "lone"}),
+    ("linux:cloud:wsl", {"g1", "g2", "g3", "c1"}),
+    ("linux,&dgx", {"g2", "g3"}),
+    ("!dgx,linux", {"g1"}),            # exclusions apply last, whatever their position
+    ("g*", {"g1", "g2", "g3"}),
+    ("~g[12]", {"g1", "g2"}),
+    ("g3", {"g3"}),
+    ("nothing", set()),
+    ("linux[0:1]", None), ("@retry", None),
+])
+def test_resolve_pattern(pattern, expected):
+    assert api.resolve_pattern(FLEET, pattern) == expected
+
+
+def test_targeted_hosts_of_site_yml_within_a_limit():
+    assert api.targeted_hosts(FLEET, "site.yml", None, {}) == {"g1", "g2", "g3", "c1", "w1", "m1"}
+    assert api.targeted_hosts(FLEET, "site.yml", "linux:!g3", {}) == {"g1", "g2"}
+    # an extra var that points the Linux play elsewhere also moves the cloud play (cloud.yml
+    # imports linux.yml with gpufleet_linux_hosts: cloud, and extra vars win)
+    assert api.targeted_hosts(FLEET, "site.yml", None, {"gpufleet_linux_hosts": "dgx"}) == \
+        {"g2", "g3", "w1", "m1"}
+    assert api.targeted_hosts(FLEET, "site.yml", "@retry", {}) is None
+    assert api.targeted_hosts(FLEET, "custom.yml", None, {}, ["macos"]) == {"m1"}

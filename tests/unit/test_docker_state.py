@@ -11,15 +11,27 @@ def test_docker_info_engine_20(fixture):
     assert info["cdi_enabled"] is None  # Docker 20 knows no CDI
     assert info["cdi_spec_dirs"] == ["/etc/cdi", "/var/run/cdi"]
     assert info["server_error"] is None
+    assert info["containers_running"] == 0 and info["live_restore"] is False
 
 
 def test_docker_info_without_daemon(fixture):
     info = parse_docker_info(fixture("docker-info", "client-28.2.2_no-daemon.json"))
     assert info["server_version"] is None
+    # The client prints ContainersRunning 0 / LiveRestoreEnabled false without a daemon:
+    # unknown, not "nothing running".
+    assert info["containers_running"] is None and info["live_restore"] is None
 
 
 def test_docker_info_not_json():
     assert parse_docker_info("Cannot connect")["server_version"] is None
+
+
+def test_docker_info_running_containers_and_live_restore():
+    # Fields as Docker 26 prints them on a host running a training job, live-restore on.
+    info = parse_docker_info('{"ServerVersion": "26.1.5+dfsg1", "Containers": 3, '
+                             '"ContainersRunning": 2, "ContainersPaused": 0, '
+                             '"ContainersStopped": 1, "LiveRestoreEnabled": true}')
+    assert info["containers_running"] == 2 and info["live_restore"] is True
 
 
 def test_docker_info_cdi_and_nvidia():
