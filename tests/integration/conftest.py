@@ -2,7 +2,9 @@
 built by `python3 -m gpufleet.testbed prepare` (the README's test command does that first)."""
 import json
 import os
+import re
 import subprocess
+import tempfile
 import sys
 import uuid
 
@@ -15,6 +17,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # The ansible/molecule commands of the environment running the tests.
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+# Task coverage (tests/integration/test_task_coverage.py): every Ansible run a test starts,
+# directly, through Molecule or through ansible-runner, appends the tasks that ran to
+# <TASK_COVERAGE_DIR>/<test>.jsonl (callback tests/callback_plugins/gpufleet_task_coverage).
+TASK_COVERAGE_DIR = os.environ.get("GPUFLEET_TASK_COVERAGE_DIR") or tempfile.mkdtemp(
+    prefix="gpufleet-task-coverage-")
+os.environ["ANSIBLE_CALLBACK_PLUGINS"] = os.path.join(ROOT, "tests", "callback_plugins")
+os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "gpufleet_task_coverage"
+
+
+def coverage_log_name(nodeid):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1]) + ".jsonl"
+
+
+@pytest.fixture(autouse=True)
+def task_coverage_log(request, monkeypatch):
+    monkeypatch.setenv("GPUFLEET_TASK_COVERAGE",
+                       os.path.join(TASK_COVERAGE_DIR, coverage_log_name(request.node.nodeid)))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The coverage guard reads what the other tests ran: it goes last."""
+    items.sort(key=lambda item: item.module.__name__ == "test_task_coverage")
 
 
 def ansible_env(**extra):

@@ -1,4 +1,5 @@
-"""Every role's Molecule scenario: check mode on a fresh host, converge, idempotence, verify."""
+"""Every role's Molecule scenario: check mode on a fresh host, converge, idempotence, verify.
+(Which tasks they ran: tests/integration/test_task_coverage.py.)"""
 import os
 import subprocess
 
@@ -10,7 +11,6 @@ from conftest import ROOT, ansible_env
 SCENARIOS = sorted(d for d in os.listdir(os.path.join(ROOT, "molecule"))
                    if not d.startswith("_") and not d.endswith("-real") and
                    os.path.isfile(os.path.join(ROOT, "molecule", d, "molecule.yml")))
-
 
 @pytest.mark.molecule
 @pytest.mark.parametrize("scenario", SCENARIOS)
