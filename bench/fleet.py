@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Benchmark: a no-change run of the Linux stack on fleets of 1, 5 and 20 host containers.
 
-    python bench/fleet.py [--sizes 1,5,20] [--repeat 3] [--forks 20]
+    python bench/fleet.py [--sizes 1,5,20] [--repeat 3] [--forks 20] [--serial 100%]
 
 Each fleet is provisioned once (not timed), then `ansible-playbook site.yml` is run
 --repeat times with nothing to change; the median, the per-host overhead
 ((T_n - T_1) / (n - 1)) and the ratio to one host are printed with the settings used.
+Without --serial the playbooks' default rollout applies (a one-host canary batch, then the
+rest); --serial 100% measures one batch, as before that default existed.
 """
 import argparse
 import json
@@ -24,11 +26,13 @@ from gpufleet import testbed  # noqa: E402
 PREFIX = "gpufleet-bench-fleet"
 
 
-def playbook(inventory, forks):
+def playbook(inventory, forks, serial=None):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    argv = ["ansible-playbook", "site.yml", "-i", inventory, "--forks", str(forks)]
+    if serial:
+        argv += ["-e", "gpufleet_serial=" + serial]
     start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "site.yml", "-i", inventory, "--forks", str(forks)],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     took = time.monotonic() - start
     if proc.returncode != 0:
         raise SystemExit(proc.stdout[-3000:])
@@ -41,6 +45,7 @@ def main():
     ap.add_argument("--sizes", default="1,5,20")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--forks", type=int, default=20)
+    ap.add_argument("--serial", help="gpufleet_serial for the runs (default: the playbooks' canary rollout)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {}
@@ -54,10 +59,10 @@ def main():
                         os.path.join(tmp, "group_vars", "linux.yml"))
             inventory = os.path.join(tmp, "hosts.yml")
             testbed.write_inventory(inventory, names)
-            first, _ = playbook(inventory, args.forks)
+            first, _ = playbook(inventory, args.forks, args.serial)
             times = []
             for _ in range(args.repeat):
-                took, recap = playbook(inventory, args.forks)
+                took, recap = playbook(inventory, args.forks, args.serial)
                 if "changed=0" not in recap or any("changed=%d" % i in recap for i in range(1, 50)):
                     raise SystemExit("a no-change run changed something:\n" + recap)
                 times.append(took)
@@ -75,7 +80,8 @@ def main():
                 r["per_extra_host_s"] = round((r["no_change_s"] - one) / (n - 1), 3)
                 r["ratio_to_one_host"] = round(r["no_change_s"] / one, 2)
     print(json.dumps({"results": results, "settings": {
-        "forks": args.forks, "pipelining": True, "strategy": "linear",
+        "forks": args.forks, "serial": args.serial or "default ([1, 100%])",
+        "pipelining": True, "strategy": "linear",
         "facts": "gpu_facts only (gather_facts: false)",
         "connection": "community.docker.docker", "cpus": os.cpu_count()}}, indent=2))
 
