@@ -270,26 +270,39 @@ TOOLS_IMAGE = "gpufleet-tools:trixie"
 TOOLS_PACKAGES = ("docker-compose",)  # Compose v2 (2.26 in trixie): `docker-compose config`
 
 
+def derive_image(tag: str, recipe: str, script: str, *, mounts=(), changes=(), log=print,
+                 force: bool = False, note: str = "") -> bool:
+    """Build ``tag`` by running ``script`` in the trixie host image and committing the
+    result with ``LABEL gpufleet.recipe=<recipe>``; nothing to do when the label matches."""
+    if not force and image_recipe(tag) == recipe:
+        log(f"{tag}: present (recipe {recipe}), nothing to do")
+        return False
+    started = time.monotonic()
+    name = "gpufleet-build-" + tag.replace(":", "-").replace("/", "-")
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    volumes = [arg for src, dst in mounts for arg in ("-v", f"{src}:{dst}:ro")]
+    try:
+        _run(["docker", "run", "--name", name, *volumes, image_tag("trixie"), "sh", "-c",
+              script], stdout=subprocess.DEVNULL)
+        commit = ["docker", "commit", "--change", f"LABEL gpufleet.recipe={recipe}"]
+        for change in changes:
+            commit += ["--change", change]
+        _run(commit + [name, tag], stdout=subprocess.DEVNULL)
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    log(f"{tag}: built in {time.monotonic() - started:.0f} s{note}")
+    return True
+
+
 def build_tools_image(log=print, force=False) -> bool:
     """``gpufleet-tools:trixie``: the trixie host image plus Compose v2, for validating
     rendered compose files with the real ``docker-compose config`` (no daemon needed)."""
-    if not force and image_recipe(TOOLS_IMAGE) == RECIPE_VERSION:
-        log(f"{TOOLS_IMAGE}: present (recipe {RECIPE_VERSION}), nothing to do")
-        return False
-    started = time.monotonic()
-    name = "gpufleet-tools-build"
-    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
-    _run(["docker", "run", "--name", name, image_tag("trixie"), "sh", "-c",
-          "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-          "--no-install-recommends " + " ".join(TOOLS_PACKAGES) + " >/dev/null && "
-          "rm -rf /var/lib/apt/lists/*"], stdout=subprocess.DEVNULL)
-    try:
-        _run(["docker", "commit", "--change", f"LABEL gpufleet.recipe={RECIPE_VERSION}",
-              "--change", 'CMD ["/bin/sh"]', name, TOOLS_IMAGE], stdout=subprocess.DEVNULL)
-    finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
-    log(f"{TOOLS_IMAGE}: built in {time.monotonic() - started:.0f} s")
-    return True
+    return derive_image(
+        TOOLS_IMAGE, RECIPE_VERSION,
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+        "--no-install-recommends " + " ".join(TOOLS_PACKAGES) + " >/dev/null && "
+        "rm -rf /var/lib/apt/lists/*",
+        changes=['CMD ["/bin/sh"]'], log=log, force=force)
 
 
 # --------------------------------------------------------------------------- simulated NVIDIA host
@@ -321,12 +334,6 @@ def build_nvsim_image(log=print, force=False) -> bool:
     (nvidia-smi answering from a real capture, device nodes) and a signed local apt
     repository of stand-in toolkit packages (see gpufleet/nvsim/README.md)."""
     recipe = nvsim_recipe()
-    if not force and image_recipe(NVSIM_IMAGE) == recipe:
-        log(f"{NVSIM_IMAGE}: present (recipe {recipe}), nothing to do")
-        return False
-    started = time.monotonic()
-    name = "gpufleet-nvsim-build"
-    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
     script = " && ".join([
         "apt-get update -qq",
         "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
@@ -352,17 +359,12 @@ def build_nvsim_image(log=print, force=False) -> bool:
         "rm -rf /var/lib/apt/lists/* && install -d /var/lib/apt/lists/partial",
         "touch -d @0 /var/lib/apt/lists",
     ])
-    _run(["docker", "run", "--name", name, "-v", f"{NVSIM_DIR}:/src:ro",
-          "-v", f"{CAPTURES_DIR}:/captures:ro", image_tag("trixie"), "sh", "-c", script],
-         stdout=subprocess.DEVNULL)
-    try:
-        _run(["docker", "commit", "--change", f"LABEL gpufleet.recipe={recipe}",
-              "--change", "LABEL gpufleet.simulation=nvidia-driver+container-toolkit",
-              "--change", 'CMD ["/sbin/init"]', name, NVSIM_IMAGE], stdout=subprocess.DEVNULL)
-    finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
-    log(f"{NVSIM_IMAGE}: built in {time.monotonic() - started:.0f} s (SIMULATED NVIDIA host)")
-    return True
+    return derive_image(
+        NVSIM_IMAGE, recipe, script,
+        mounts=((NVSIM_DIR, "/src"), (CAPTURES_DIR, "/captures")),
+        changes=("LABEL gpufleet.simulation=nvidia-driver+container-toolkit",
+                 'CMD ["/sbin/init"]'),
+        log=log, force=force, note=" (SIMULATED NVIDIA host)")
 
 
 # --------------------------------------------------------------------------- fleet

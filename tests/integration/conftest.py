@@ -57,6 +57,9 @@ def testbed_ready():
         if testbed.image_recipe(testbed.image_tag(suite)) != testbed.RECIPE_VERSION:
             pytest.fail("host image %s missing or stale: run `bash scripts/dev setup`"
                         % testbed.image_tag(suite))
+    if testbed.image_recipe(testbed.NVSIM_IMAGE) != testbed.nvsim_recipe():
+        pytest.fail("simulated NVIDIA host image %s missing or stale: run "
+                    "`bash scripts/dev setup`" % testbed.NVSIM_IMAGE)
 
 
 @pytest.fixture
