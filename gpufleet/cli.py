@@ -184,8 +184,8 @@ def status_table(result, console):
 
 def cmd_render(args):
     import yaml
-    sys.path.insert(0, os.path.join(api.ROOT, "module_utils"))
-    from gpufleet_compose import ServiceError, render
+    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import (
+        ServiceError, render)
     with open(args.services) as fh:
         services = yaml.safe_load(fh) or {}
     services = services.get("gpu_workload_services", services)

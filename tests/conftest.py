@@ -1,16 +1,18 @@
-"""Make the repo's module_utils and library importable the way Ansible does it."""
+"""Make the checkout importable the way Ansible loads it: the collection gpufleet.fleet
+(``ansible_collections.gpufleet.fleet.plugins...``, through .collections/, see the README's
+layout), the modules by their file names, and the gpufleet package."""
 import os
 import sys
 
-import ansible.module_utils
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
-if os.path.join(ROOT, "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(os.path.join(ROOT, "module_utils"))
-sys.path.insert(0, os.path.join(ROOT, "library"))
+# Plain PEP 420 namespace packages: .collections/ansible_collections/gpufleet/fleet is the
+# checkout itself (a symlink), merged with the ansible package's ansible_collections.
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+sys.path.insert(0, os.path.join(ROOT, "plugins", "modules"))
 sys.path.insert(0, ROOT)
 
 

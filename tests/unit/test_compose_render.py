@@ -10,7 +10,7 @@ import os
 import pytest
 import yaml
 
-from ansible.module_utils.gpufleet_compose import ServiceError, render
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import ServiceError, render
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "..", "fixtures", "compose")

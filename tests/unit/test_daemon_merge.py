@@ -1,7 +1,7 @@
 """daemon.json edit semantics (module_utils/gpufleet_docker.py), as a table of real cases."""
 import pytest
 
-from ansible.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
                                                   merge_settings, remove_settings,
                                                   render_daemon_json)
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible.module_utils.gpufleet_gpu import Probe, collect, gpu_count
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import Probe, collect, gpu_count
 
 
 class Host:
@@ -357,7 +357,7 @@ def test_wsl_engine_conflicting_with_desktop(host, fixture):
 
 
 def test_ldconfig_noise_is_classified():
-    from ansible.module_utils.gpufleet_gpu import classify_ldconfig_output
+    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import classify_ldconfig_output
     # As printed inside WSL (microsoft/WSL#5548).
     out = classify_ldconfig_output(
         "ldconfig: /usr/lib/wsl/lib/libcuda.so.1 is not a symbolic link\n\n"

@@ -17,13 +17,13 @@ import random
 
 import pytest
 
-from ansible.module_utils.gpufleet_gpu import (MAX_TOOL_OUTPUT, ParseError, Probe,
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import (MAX_TOOL_OUTPUT, ParseError, Probe,
                                                classify_ldconfig_output, collect,
                                                is_placeholder, parse_dpkg_status,
                                                parse_nvidia_smi_xml, parse_os_release,
                                                parse_rocm_smi_json,
                                                parse_system_profiler_displays)
-from conftest import FIXTURES
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
 
 SEED = 20240611
 

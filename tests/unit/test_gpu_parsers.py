@@ -1,10 +1,11 @@
 """Parsers in module_utils/gpufleet_gpu.py on real captured outputs (see fixtures/*/README.md)."""
 import json
+import os
 
 import pytest
 
-from ansible.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
-from ansible.module_utils.gpufleet_gpu import (NVIDIA_SMI_CAUSES, ParseError,
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import (NVIDIA_SMI_CAUSES, ParseError,
                                                classify_nvidia_smi_failure, detect_platform,
                                                is_placeholder, parse_nvidia_smi_xml,
                                                parse_os_release, parse_rocm_smi_json,
@@ -45,10 +46,11 @@ NVIDIA_CAPTURES = {
 GPU_KEYS = ("name", "uuid", "serial", "minor_number", "memory_total_mib",
             "virtualization_mode", "driver_model", "mig_mode")
 
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+
 
 def test_every_nvidia_capture_has_a_case(fixture):
     import os
-    from conftest import FIXTURES
     names = sorted(n for n in os.listdir(os.path.join(FIXTURES, "nvidia-smi"))
                    if n.endswith(".xml"))
     assert names == sorted(NVIDIA_CAPTURES)
@@ -275,7 +277,6 @@ AMD_KEYS = ("index", "name", "uuid", "serial", "pci_bus_id", "gfx_version", "mem
 
 def test_every_rocm_capture_has_a_case():
     import os
-    from conftest import FIXTURES
     names = sorted(n for n in os.listdir(os.path.join(FIXTURES, "rocm-smi")) if n.endswith(".json"))
     assert names == sorted(ROCM_CAPTURES)
 
@@ -378,7 +379,7 @@ def test_parse_os_release(name):
 
 
 # NVIDIA's published numbers (REFERENCE.md 6.1-6.2): one row per rule.
-from ansible.module_utils.gpufleet_cuda import check_compat  # noqa: E402
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import check_compat  # noqa: E402
 
 COMPAT = [
     ("550.54.14", "12.4", "linux", "native", True, "550.54.14"),
@@ -432,7 +433,7 @@ def test_cuda_compat_rejects(driver, cuda, os_name, match):
         check_compat(driver, cuda, os_name)
 
 
-from ansible.module_utils.gpufleet_cuda import cuda_from_image_config  # noqa: E402
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import cuda_from_image_config  # noqa: E402
 
 
 @pytest.mark.parametrize("env,labels,expected", [
@@ -449,7 +450,7 @@ def test_cuda_from_image_config(env, labels, expected):
 
 
 def test_parse_dpkg_status():
-    from ansible.module_utils.gpufleet_gpu import parse_dpkg_status
+    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import parse_dpkg_status
     # /var/lib/dpkg/status format (dpkg 1.21/1.22): stanzas, continuation lines indented.
     text = ("Package: docker.io\nStatus: install ok installed\nPriority: optional\n"
             "Version: 20.10.24+dfsg1-1+deb12u1+b6\nDescription: Linux container runtime\n"

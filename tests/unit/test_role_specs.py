@@ -36,7 +36,7 @@ def test_public_variables_carry_the_role_prefix(role):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_module_is_fqcn_or_a_gpufleet_module(role):
     """Tasks name modules by FQCN; the project's own modules (library/) by short name."""
-    own = {f[:-3] for d in ("library", "action_plugins")
+    own = {f[:-3] for d in ("plugins/modules", "plugins/action")
            for f in os.listdir(os.path.join(ROOT, d)) if f.endswith(".py")}
     keywords = {"name", "when", "register", "notify", "loop", "loop_control", "vars", "block",
                 "rescue", "always", "changed_when", "failed_when", "check_mode", "until",

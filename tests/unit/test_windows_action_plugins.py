@@ -14,7 +14,7 @@ FIX = os.path.join(ROOT, "tests", "fixtures", "winrm")
 
 def load_plugin(name):
     spec = importlib.util.spec_from_file_location(
-        "gpufleet_action_" + name, os.path.join(ROOT, "action_plugins", name + ".py"))
+        "gpufleet_action_" + name, os.path.join(ROOT, "plugins", "action", name + ".py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.ActionModule

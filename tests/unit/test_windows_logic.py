@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible.module_utils.gpufleet_windows import (WindowsError_, decode_wsl_output,
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (WindowsError_, decode_wsl_output,
                                                    desktop_settings_file, merge_desktop_settings,
                                                    parse_wsl_list, parse_wsl_version, set_ini,
                                                    windows_build_check)

@@ -48,14 +48,11 @@ needs_shutdown:
   type: bool
 """
 
-import os
-import sys
 
 from ansible.plugins.action import ActionBase
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from gpufleet_actions import win_read, win_write  # noqa: E402
-from gpufleet_windows import WindowsError_, set_ini  # noqa: E402
+from ansible_collections.gpufleet.fleet.plugins.plugin_utils.gpufleet_actions import win_read, win_write
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import WindowsError_, set_ini
 
 
 class ActionModule(ActionBase):

@@ -2,11 +2,8 @@
 """Jinja filters over gpufleet's Windows logic (module_utils/gpufleet_windows.py)."""
 from __future__ import annotations
 
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from gpufleet_windows import decode_wsl_output, windows_build_check  # noqa: E402
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import decode_wsl_output, windows_build_check
 
 
 def gpufleet_windows_build(version, arch="x64", edition=""):

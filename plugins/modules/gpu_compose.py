@@ -112,8 +112,8 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpufleet_compose import ServiceError, render
-from ansible.module_utils.gpufleet_files import read_text, write_text
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import ServiceError, render
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_files import read_text, write_text
 
 HEADER = "# Managed by gpufleet (gpu_compose): edit the service description, not this file.\n"
 

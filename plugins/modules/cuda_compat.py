@@ -92,7 +92,7 @@ msg:
 import json
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpufleet_cuda import check_compat, cuda_from_image_config
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import check_compat, cuda_from_image_config
 
 
 def image_cuda(module, image):

@@ -157,7 +157,7 @@ import platform as _platform
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpufleet_gpu import Probe, collect, gpu_count
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import Probe, collect, gpu_count
 
 
 def main():

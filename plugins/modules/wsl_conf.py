@@ -63,8 +63,8 @@ backup_file:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gpufleet_files import read_text, write_text
-from ansible.module_utils.gpufleet_windows import WindowsError_, set_ini
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_files import read_text, write_text
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import WindowsError_, set_ini
 
 
 def main():

@@ -1,7 +1,8 @@
 """Helpers shared by gpufleet's action plugins (controller side only).
 
-Action plugins run on the controller and import this and the pure logic of module_utils/
-directly: each plugin puts module_utils/ on sys.path first (one line, see wsl_distros.py).
+Controller-only code, so it lives in plugin_utils (Ansible's place for helpers of
+controller-side plugins), not in module_utils (code shipped to managed hosts). Action
+plugins import it and the pure logic of module_utils by the collection's FQCN.
 """
 from __future__ import annotations
 

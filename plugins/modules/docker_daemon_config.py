@@ -130,10 +130,10 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
                                                   merge_settings, remove_settings,
                                                   render_daemon_json)
-from ansible.module_utils.gpufleet_files import read_text, write_text
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_files import read_text, write_text
 
 
 def dockerd_validates(module, dockerd):

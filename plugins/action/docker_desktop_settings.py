@@ -58,14 +58,11 @@ changed_keys:
 """
 
 import json
-import os
-import sys
 
 from ansible.plugins.action import ActionBase
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from gpufleet_actions import is_windows, win_read, win_write  # noqa: E402
-from gpufleet_windows import (WindowsError_, desktop_settings_file, load_json_settings,  # noqa: E402
+from ansible_collections.gpufleet.fleet.plugins.plugin_utils.gpufleet_actions import is_windows, win_read, win_write
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (WindowsError_, desktop_settings_file, load_json_settings,
                               merge_desktop_settings)
 
 NAMES = ("settings-store.json", "settings.json")

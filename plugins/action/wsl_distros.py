@@ -9,7 +9,7 @@ short_description: List the WSL distributions of a Windows host
 description:
   - Runs C(wsl.exe -l -v) through C(ansible.windows.win_command) and parses its UTF-16LE
     (or UTF-8 with C(WSL_UTF8=1)) output with C(parse_wsl_list) from module_utils.
-  - "No installed distributions" is an empty list, not a failure.
+  - An empty list when no distribution is installed (wsl.exe says "no installed distributions"), not a failure.
 options:
   skip_docker_desktop:
     description: Leave out Docker Desktop's own distros (docker-desktop, docker-desktop-data).
@@ -46,13 +46,10 @@ docker_desktop:
   type: bool
 """
 
-import os
-import sys
 
 from ansible.plugins.action import ActionBase
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from gpufleet_windows import DOCKER_DESKTOP_DISTROS, parse_wsl_list  # noqa: E402
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import DOCKER_DESKTOP_DISTROS, parse_wsl_list
 
 
 class ActionModule(ActionBase):

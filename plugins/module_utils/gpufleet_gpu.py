@@ -12,12 +12,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-try:  # relative import inside Ansible's module payload, absolute in tests
-    from ansible.module_utils.gpufleet_cuda import max_cuda_for_driver, parse_version
-    from ansible.module_utils.gpufleet_docker import parse_cdi_spec, parse_docker_info
-except ImportError:  # pragma: no cover - direct import outside Ansible
-    from gpufleet_cuda import max_cuda_for_driver, parse_version  # type: ignore
-    from gpufleet_docker import parse_cdi_spec, parse_docker_info  # type: ignore
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import max_cuda_for_driver, parse_version
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import parse_cdi_spec, parse_docker_info
 
 PCI_VENDORS = {"0x10de": "nvidia", "0x1002": "amd", "0x8086": "intel", "0x106b": "apple",
                "0x1af4": "virtio", "0x1234": "qemu", "0x15ad": "vmware", "0x1414": "microsoft"}
