@@ -12,6 +12,7 @@ a :class:`RunResult`.  Bad input raises a :class:`GpufleetError` subclass before
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import json
 import os
 import re
@@ -23,14 +24,65 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
+# The checkout this package sits in (a development install); see content().
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAYBOOKS = {
-    "provision": "site.yml",
-    "plan": "site.yml",
+    "provision": "playbooks/site.yml",
+    "plan": "playbooks/site.yml",
     "doctor": "playbooks/doctor.yml",
     "deploy": "playbooks/workloads.yml",
     "status": "playbooks/status.yml",
 }
+
+
+# --------------------------------------------------------------------------- content
+
+# Settings of the checkout's ansible.cfg that runs from an installed wheel need too (that
+# file's paths are the checkout's; an installed collection needs none of them).
+INSTALLED_SETTINGS = {
+    "ANSIBLE_INTERPRETER_PYTHON": "auto_silent", "ANSIBLE_FORKS": "20",
+    "ANSIBLE_GATHERING": "implicit", "ANSIBLE_GATHER_SUBSET": "!all,min",
+    "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_PIPELINING": "True",
+    "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
+}
+
+
+@dataclass(frozen=True)
+class Content:
+    """Where gpufleet's playbooks are and how Ansible must be set up to run them."""
+
+    root: str               # the collection gpufleet.fleet: a checkout or an installed copy
+    kind: str               # "checkout" or "installed"
+    env: dict               # ANSIBLE_* settings for runs
+
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+
+def content() -> Content:
+    """The checkout when this package runs from one (development), else the collection the
+    wheel installed as ``site-packages/ansible_collections/gpufleet/fleet``.
+
+    A checkout is recognised by its galaxy.yml and playbooks/; it brings its ansible.cfg
+    and makes the collection's FQCN imports resolve through .collections/."""
+    if os.path.isfile(os.path.join(ROOT, "galaxy.yml")) and \
+            os.path.isdir(os.path.join(ROOT, "playbooks")):
+        collections = os.path.join(ROOT, ".collections")
+        if collections not in sys.path:
+            sys.path.append(collections)
+        return Content(ROOT, "checkout", {"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")})
+    try:
+        spec = importlib.util.find_spec("ansible_collections.gpufleet.fleet")
+    except ImportError:
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        if os.path.isdir(os.path.join(location, "playbooks")):
+            return Content(location, "installed", dict(INSTALLED_SETTINGS))
+    raise GpufleetError(
+        "gpufleet's playbooks were not found: neither a checkout (%s has no galaxy.yml) nor "
+        "the collection the wheel installs (ansible_collections/gpufleet/fleet on sys.path). "
+        "Reinstall gpufleet (pip install gpufleet), or run from a checkout." % ROOT)
 
 
 # --------------------------------------------------------------------------- errors
@@ -154,9 +206,10 @@ def load_inventory(inventory: str) -> dict:
                        + os.environ.get("PATH", ""))
     if not exe:
         raise RunnerMissingError("ansible-inventory not found: install gpufleet's dependencies")
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-               ANSIBLE_INVENTORY_UNPARSED_FAILED="1", ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="1")
-    proc = subprocess.run([exe, "-i", os.path.abspath(inventory), "--list"], cwd=ROOT,
+    found = content()
+    env = dict(os.environ, **found.env)
+    env.update(ANSIBLE_INVENTORY_UNPARSED_FAILED="1", ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="1")
+    proc = subprocess.run([exe, "-i", os.path.abspath(inventory), "--list"], cwd=found.root,
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         detail = " ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())
@@ -230,7 +283,7 @@ def rollout_vars(data: dict) -> dict:
 # when a failed batch ends the run, later plays never start and send no event, yet their
 # hosts were targeted. (cloud.yml imports linux.yml with gpufleet_linux_hosts: cloud.)
 PLAY_HOSTS = {
-    "site.yml": (("gpufleet_linux_hosts", "linux"), ("gpufleet_linux_hosts", "cloud"),
+    "playbooks/site.yml": (("gpufleet_linux_hosts", "linux"), ("gpufleet_linux_hosts", "cloud"),
                  ("gpufleet_wsl_hosts", "wsl"), ("gpufleet_windows_hosts", "windows"),
                  ("gpufleet_macos_hosts", "macos")),
     "playbooks/doctor.yml": (("gpufleet_doctor_hosts", "all:!windows"),),
@@ -343,20 +396,21 @@ def run(action: str, inventory: str, limit: str | None = None,
             on_event(event)
         return True
 
+    found = content()
     tmp = None
     if private_data_dir is None:
         tmp = private_data_dir = tempfile.mkdtemp(prefix="gpufleet-run-")
     started = time.monotonic()
     try:
         r = runner.run(
-            private_data_dir=private_data_dir, project_dir=ROOT, playbook=playbook,
+            private_data_dir=private_data_dir, project_dir=found.root, playbook=playbook,
             inventory=os.path.abspath(inventory), limit=limit,
             extravars=extravars,
             tags=",".join(tags) if tags else None, cmdline=" ".join(cmdline) or None,
             event_handler=handler, quiet=True, forks=forks,
-            envvars={"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
-                     "ANSIBLE_FORCE_COLOR": "0", "PATH": os.path.dirname(sys.executable)
-                     + os.pathsep + os.environ.get("PATH", "")},
+            envvars=dict(found.env, ANSIBLE_FORCE_COLOR="0",
+                         PATH=os.path.dirname(sys.executable) + os.pathsep
+                         + os.environ.get("PATH", "")),
             settings={"suppress_ansible_output": True})
         stats = r.stats or {}
         for key, attr in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"),

@@ -184,6 +184,7 @@ def status_table(result, console):
 
 def cmd_render(args):
     import yaml
+    api.content()  # makes the collection importable from a checkout too
     from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import (
         ServiceError, render)
     with open(args.services) as fh:
@@ -211,8 +212,9 @@ def build_parser():
                            ("deploy", "deploy GPU workloads"),
                            ("status", "containers and GPU use")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("-i", "--inventory", default=os.path.join(api.ROOT, "inventory",
-                                                                  "local", "hosts.yml"))
+        p.add_argument("-i", "--inventory", default=None,
+                       help="inventory file or directory (default in a checkout: its local "
+                            "fleet, inventory/local/hosts.yml)")
         p.add_argument("-l", "--limit")
         p.add_argument("-e", "--extra-vars", action="append", default=[])
         p.add_argument("-t", "--tags", action="append")
@@ -241,6 +243,12 @@ def main(argv=None):
         if args.command == "render":
             return cmd_render(args)
         console = _console(args.json)
+        if args.inventory is None:
+            local = os.path.join(api.ROOT, "inventory", "local", "hosts.yml")
+            if api.content().kind != "checkout" or not os.path.exists(local):
+                raise api.InventoryError("no inventory given: pass -i INVENTORY (a file or "
+                                         "a directory with hosts.yml and group_vars/)")
+            args.inventory = local
         limit = args.limit
         if args.retry_failed:
             limit = ",".join(hosts_to_retry(args.inventory, args.command))

@@ -1,10 +1,12 @@
 """Make the checkout importable the way Ansible loads it: the collection gpufleet.fleet
 (``ansible_collections.gpufleet.fleet.plugins...``, through .collections/, see the README's
 layout), the modules by their file names, and the gpufleet package."""
+import json
 import os
 import sys
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
@@ -24,3 +26,22 @@ def fixture_text(*parts):
 @pytest.fixture
 def fixture():
     return fixture_text
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Run a module's ``main()`` in-process with these arguments (ansible-core's
+    patch_module_args) and return the JSON it printed: the one module runner of the tests."""
+    def run(module, args, check=False, diff=False):
+        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
+            with pytest.raises(SystemExit):
+                module.main()
+        return json.loads(capsys.readouterr().out)
+    return run
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Module tests before the action-plugin tests: importing controller code (action
+    plugins) switches ansible-core's warning plumbing in this process to the controller's
+    display, after which a module run in-process no longer returns its warnings."""
+    items.sort(key=lambda item: "/plugins/action/" in str(item.fspath).replace("\\", "/"))

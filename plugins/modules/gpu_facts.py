@@ -19,7 +19,7 @@ description:
   - Whatever the tools print (placeholders such as C(N/A) or C(Not Found), truncated or
     non-UTF-8 output) the module does not fail; an output it cannot read becomes a problem
     entry, and placeholders are reported as null, never as values.
-  - The parsing and decisions live in C(module_utils/gpufleet_gpu.py), unit-tested on real
+  - The parsing and decisions live in C(plugins/module_utils/gpufleet_gpu*.py), unit-tested on real
     captured outputs.
 version_added: "0.1.0"
 options:

@@ -72,7 +72,6 @@ def test_restart_needs_consent_while_containers_run(one_host):
     first = provision(inv, base)
     assert first.ok, first.hosts[host].failures
     assert not first.hosts[host].restart_pending
-    original = daemon_json(host)
     sh(host, "mkdir -p /opt/sleeper && cp /bin/busybox /opt/sleeper/ && "
              "printf 'FROM scratch\\nCOPY busybox /bin/busybox\\n"
              "CMD [\"/bin/busybox\", \"sleep\", \"86400\"]\\n' > /opt/sleeper/Dockerfile && "
@@ -104,19 +103,8 @@ def test_restart_needs_consent_while_containers_run(one_host):
     assert again.hosts[host].restart_pending is True
     assert dockerd_pid(host) == pid and sleeper_state(host) == (started, True)
 
-    # 4. consent, but with a setting that keeps dockerd from starting: the rollback goes
-    #    back to the file from before the pending change (kept across runs on the host)
-    bad = dict(changed, hosts=["unix:///run/gpufleet-rollback-test.sock"])
-    broken = provision(inv, bad, nvidia=True, docker_engine_restart_running_containers=True)
-    assert broken.failed_hosts == [host]
-    assert "rolled back to the previous file" in " ".join(broken.hosts[host].failures)
-    assert daemon_json(host) == original  # not the pending file, which dockerd never ran
-    assert sh(host, "systemctl is-active docker") == "active"
-
-    # 5. consent: restarted, the container stopped (live-restore off), nothing pending
-    sh(host, "docker start %s" % SLEEPER)
-    pid, (started, running) = dockerd_pid(host), sleeper_state(host)
-    assert running
+    # 4. consent: the restart the earlier run left pending is applied (its record on the
+    #    host is dropped), the container stops (live-restore off), nothing pending
     applied = provision(inv, changed, nvidia=True, docker_engine_restart_running_containers=True)
     h = applied.hosts[host]
     assert applied.ok, h.failures
@@ -126,6 +114,20 @@ def test_restart_needs_consent_while_containers_run(one_host):
     assert "docker_restart_pending_config" not in [p["id"] for p in h.problems]
     assert subprocess.run(["docker", "exec", host, "test", "-e",
                            "/var/lib/gpufleet/docker-restart-pending.json"]).returncode == 1
+
+    # 5. pending again (a new setting while the job runs), then consent with a setting that
+    #    keeps dockerd from starting: the rollback goes back to the file from before the
+    #    pending change (its record kept across runs on the host), not to the pending file
+    sh(host, "docker start %s" % SLEEPER)
+    before_pending = daemon_json(host)
+    changed5 = dict(changed, labels=["gpufleet-it=5"])
+    assert provision(inv, changed5, nvidia=True).hosts[host].restart_pending is True
+    bad = dict(changed5, hosts=["unix:///run/gpufleet-rollback-test.sock"])
+    broken = provision(inv, bad, nvidia=True, docker_engine_restart_running_containers=True)
+    assert broken.failed_hosts == [host]
+    assert "rolled back to the previous file" in " ".join(broken.hosts[host].failures)
+    assert daemon_json(host) == before_pending  # not the pending file, which dockerd never ran
+    assert sh(host, "systemctl is-active docker") == "active"
 
     # 6. live-restore in the merged daemon.json: no consent needed, dockerd loads it before
     #    the restart and the container keeps running through it

@@ -219,11 +219,11 @@ def test_resolve_pattern(pattern, expected):
 
 
 def test_targeted_hosts_of_site_yml_within_a_limit():
-    assert api.targeted_hosts(FLEET, "site.yml", None, {}) == {"g1", "g2", "g3", "c1", "w1", "m1"}
-    assert api.targeted_hosts(FLEET, "site.yml", "linux:!g3", {}) == {"g1", "g2"}
+    assert api.targeted_hosts(FLEET, "playbooks/site.yml", None, {}) == {"g1", "g2", "g3", "c1", "w1", "m1"}
+    assert api.targeted_hosts(FLEET, "playbooks/site.yml", "linux:!g3", {}) == {"g1", "g2"}
     # an extra var that points the Linux play elsewhere also moves the cloud play (cloud.yml
     # imports linux.yml with gpufleet_linux_hosts: cloud, and extra vars win)
-    assert api.targeted_hosts(FLEET, "site.yml", None, {"gpufleet_linux_hosts": "dgx"}) == \
+    assert api.targeted_hosts(FLEET, "playbooks/site.yml", None, {"gpufleet_linux_hosts": "dgx"}) == \
         {"g2", "g3", "w1", "m1"}
-    assert api.targeted_hosts(FLEET, "site.yml", "@retry", {}) is None
+    assert api.targeted_hosts(FLEET, "playbooks/site.yml", "@retry", {}) is None
     assert api.targeted_hosts(FLEET, "custom.yml", None, {}, ["macos"]) == {"m1"}

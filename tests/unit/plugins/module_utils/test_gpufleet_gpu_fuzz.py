@@ -17,13 +17,11 @@ import random
 
 import pytest
 
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import (MAX_TOOL_OUTPUT, ParseError, Probe,
-                                               classify_ldconfig_output, collect,
-                                               is_placeholder, parse_dpkg_status,
-                                               parse_nvidia_smi_xml, parse_os_release,
-                                               parse_rocm_smi_json,
-                                               parse_system_profiler_displays)
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import Probe, collect
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import (
+    MAX_TOOL_OUTPUT, ParseError, classify_ldconfig_output, is_placeholder, parse_dpkg_status,
+    parse_nvidia_smi_xml, parse_os_release, parse_rocm_smi_json, parse_system_profiler_displays)
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures")
 
 SEED = 20240611
 

@@ -1,4 +1,4 @@
-"""The simulated NVIDIA host's stand-ins (gpufleet/nvsim): what they print and write must
+"""The simulated NVIDIA host's stand-ins (gpufleet/testbed/nvsim): what they print and write must
 match the real tools' formats in the parts the roles use. Docker itself checks the CDI spec
 in the *_simulated_gpu Molecule scenarios; these tests pin the shapes."""
 import glob

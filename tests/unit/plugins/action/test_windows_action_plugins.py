@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
 FIX = os.path.join(ROOT, "tests", "fixtures", "winrm")
 
 

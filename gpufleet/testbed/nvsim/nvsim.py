@@ -472,7 +472,7 @@ def _deb(src_dir, out_dir, name, version, depends, files):
         os.makedirs(doc)
         with open(os.path.join(doc, "README.gpufleet-simulation"), "w") as fh:
             fh.write("gpufleet SIMULATION stand-in for NVIDIA's %s package; see "
-                     "gpufleet/nvsim/README.md in the gpufleet repository.\n" % name)
+                     "gpufleet/testbed/nvsim/README.md in the gpufleet repository.\n" % name)
         control = ["Package: " + name, "Version: " + version, "Architecture: all",
                    "Maintainer: gpufleet test bed <nobody@invalid>", "Section: utils",
                    "Priority: optional"]

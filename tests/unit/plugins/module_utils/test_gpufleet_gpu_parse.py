@@ -1,15 +1,13 @@
-"""Parsers in module_utils/gpufleet_gpu.py on real captured outputs (see fixtures/*/README.md)."""
+"""Parsers in plugins/module_utils/gpufleet_gpu_parse.py on real captured outputs (see fixtures/*/README.md)."""
 import json
 import os
 
 import pytest
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import (NVIDIA_SMI_CAUSES, ParseError,
-                                               classify_nvidia_smi_failure, detect_platform,
-                                               is_placeholder, parse_nvidia_smi_xml,
-                                               parse_os_release, parse_rocm_smi_json,
-                                               parse_system_profiler_displays)
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import (
+    NVIDIA_SMI_CAUSES, ParseError, classify_nvidia_smi_failure, detect_platform, is_placeholder,
+    parse_nvidia_smi_xml, parse_os_release, parse_rocm_smi_json, parse_system_profiler_displays)
 
 # One row per real capture in tests/fixtures/nvidia-smi: the document-level values, then
 # per GPU (name, uuid, serial, minor_number, memory_total_mib, virtualization_mode,
@@ -46,7 +44,7 @@ NVIDIA_CAPTURES = {
 GPU_KEYS = ("name", "uuid", "serial", "minor_number", "memory_total_mib",
             "virtualization_mode", "driver_model", "mig_mode")
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures")
 
 
 def test_every_nvidia_capture_has_a_case(fixture):
@@ -450,7 +448,7 @@ def test_cuda_from_image_config(env, labels, expected):
 
 
 def test_parse_dpkg_status():
-    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import parse_dpkg_status
+    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import parse_dpkg_status
     # /var/lib/dpkg/status format (dpkg 1.21/1.22): stanzas, continuation lines indented.
     text = ("Package: docker.io\nStatus: install ok installed\nPriority: optional\n"
             "Version: 20.10.24+dfsg1-1+deb12u1+b6\nDescription: Linux container runtime\n"

@@ -4,23 +4,24 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 import docker_daemon_config
 
 
-def run(args, check=False, diff=False):
-    extra = {"_ansible_check_mode": check, "_ansible_diff": diff}
-    with patch_module_args(dict(args, **extra)):
-        with pytest.raises(SystemExit):
-            docker_daemon_config.main()
+_LAST = {}
 
 
 @pytest.fixture
-def result(capsys):
-    def read():
-        return json.loads(capsys.readouterr().out)
-    return read
+def run(run_module):
+    """Runs the module; ``result()`` then returns the JSON it printed."""
+    def call(args, check=False, diff=False):
+        _LAST["out"] = run_module(docker_daemon_config, args, check=check, diff=diff)
+    return call
+
+
+@pytest.fixture
+def result():
+    return lambda: _LAST.pop("out")
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def daemon_json(tmp_path):
 NVIDIA = {"runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}
 
 
-def test_merge_keeps_other_keys_mode_and_is_idempotent(daemon_json, result):
+def test_merge_keeps_other_keys_mode_and_is_idempotent(daemon_json, result, run):
     run({"path": str(daemon_json), "settings": NVIDIA, "validate": False})
     first = result()
     assert first["changed"] is True and first["changed_keys"] == ["runtimes.nvidia"]
@@ -46,7 +47,7 @@ def test_merge_keeps_other_keys_mode_and_is_idempotent(daemon_json, result):
     assert result()["changed"] is False
 
 
-def test_check_mode_and_diff_change_nothing(daemon_json, result):
+def test_check_mode_and_diff_change_nothing(daemon_json, result, run):
     before = daemon_json.read_text()
     run({"path": str(daemon_json), "settings": {"debug": True}, "validate": False},
         check=True, diff=True)
@@ -57,7 +58,7 @@ def test_check_mode_and_diff_change_nothing(daemon_json, result):
     assert daemon_json.read_text() == before
 
 
-def test_backup_and_absent(daemon_json, result):
+def test_backup_and_absent(daemon_json, result, run):
     run({"path": str(daemon_json), "settings": {"log-driver": None}, "state": "absent",
          "backup": True, "validate": False})
     out = result()
@@ -66,7 +67,7 @@ def test_backup_and_absent(daemon_json, result):
     assert "journald" in open(out["backup_file"]).read()
 
 
-def test_creates_missing_file(tmp_path, result):
+def test_creates_missing_file(tmp_path, result, run):
     path = tmp_path / "docker" / "daemon.json"
     run({"path": str(path), "settings": NVIDIA, "validate": False})
     out = result()
@@ -75,13 +76,13 @@ def test_creates_missing_file(tmp_path, result):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
 
 
-def test_absent_on_missing_file_is_no_change(tmp_path, result):
+def test_absent_on_missing_file_is_no_change(tmp_path, result, run):
     run({"path": str(tmp_path / "none.json"), "settings": {"debug": None}, "state": "absent"})
     assert result()["changed"] is False
     assert not (tmp_path / "none.json").exists()
 
 
-def test_invalid_json_fails_and_leaves_file_untouched(tmp_path, result):
+def test_invalid_json_fails_and_leaves_file_untouched(tmp_path, result, run):
     path = tmp_path / "daemon.json"
     path.write_text('{"debug": true,}')
     run({"path": str(path), "settings": NVIDIA})
@@ -91,7 +92,7 @@ def test_invalid_json_fails_and_leaves_file_untouched(tmp_path, result):
     assert path.read_text() == '{"debug": true,}'
 
 
-def test_validation_failure_leaves_file_untouched(daemon_json, tmp_path, result):
+def test_validation_failure_leaves_file_untouched(daemon_json, tmp_path, result, run):
     # A dockerd that has --validate and rejects everything, like a real one rejecting an
     # unknown directive (the real Docker 26 case runs in the docker_engine Molecule scenario).
     fake = tmp_path / "dockerd"
@@ -106,7 +107,7 @@ def test_validation_failure_leaves_file_untouched(daemon_json, tmp_path, result)
     assert daemon_json.read_text() == before
 
 
-def test_bad_argument_is_refused(daemon_json, result):
+def test_bad_argument_is_refused(daemon_json, result, run):
     run({"path": str(daemon_json), "settings": NVIDIA, "list_merge": "append"})
     out = result()
     assert out["failed"] is True and "list_merge" in out["msg"]

@@ -9,7 +9,7 @@ from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows im
                                                    parse_wsl_list, parse_wsl_version, set_ini,
                                                    windows_build_check)
 
-FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "wsl")
+FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures", "wsl")
 
 
 def raw(name):

@@ -3,7 +3,6 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 import gpu_compose
 
@@ -11,47 +10,45 @@ SERVICES = {"web": {"image": "nginx:1", "ports": ["8080:80"]},
             "train": {"image": "trainer:1", "gpu": {"policy": "auto", "count": 2}}}
 
 
-def run(args, capsys, check=False, diff=False):
-    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-        with pytest.raises(SystemExit):
-            gpu_compose.main()
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture
+def run(run_module):
+    return lambda args, check=False, diff=False: run_module(gpu_compose, args, check=check, diff=diff)
 
 
-def test_write_then_no_change(tmp_path, capsys):
+def test_write_then_no_change(tmp_path, run):
     dest = tmp_path / "proj" / "compose.yaml"
     args = {"services": SERVICES, "platform": "linux", "project_name": "proj", "dest": str(dest)}
-    first = run(args, capsys)
+    first = run(args)
     assert first["changed"] and first["gpu_services"] == ["train"]
     text = dest.read_text()
     assert text.startswith("# Managed by gpufleet")
     doc = json.loads(text.split("\n", 1)[1])
     assert doc["services"]["train"]["deploy"]["resources"]["reservations"]["devices"][0]["count"] == 2
     assert oct(os.stat(dest).st_mode & 0o777) == "0o644"
-    assert run(args, capsys)["changed"] is False
+    assert run(args)["changed"] is False
 
 
-def test_check_mode_with_diff_writes_nothing(tmp_path, capsys):
+def test_check_mode_with_diff_writes_nothing(tmp_path, run):
     dest = tmp_path / "compose.yaml"
     out = run({"services": SERVICES, "platform": "cloud", "project_name": "p",
-               "dest": str(dest)}, capsys, check=True, diff=True)
+               "dest": str(dest)}, check=True, diff=True)
     assert out["changed"] and not dest.exists()
     assert '"restart": "unless-stopped"' in out["diff"]["after"]
 
 
-def test_invalid_service_fails_and_writes_nothing(tmp_path, capsys):
+def test_invalid_service_fails_and_writes_nothing(tmp_path, run):
     dest = tmp_path / "compose.yaml"
     dest.write_text("old")
     out = run({"services": {"x": {"image": "i", "gpu": {"count": 1, "device_ids": ["0"]}}},
-               "platform": "linux", "project_name": "p", "dest": str(dest)}, capsys)
+               "platform": "linux", "project_name": "p", "dest": str(dest)})
     assert out["failed"]
     assert "service 'x', field 'gpu': count and device_ids are mutually exclusive" in out["msg"]
     assert "Nothing was written" in out["msg"]
     assert dest.read_text() == "old"
 
 
-def test_macos_warns(capsys):
-    out = run({"services": SERVICES, "platform": "macos", "project_name": "p"}, capsys)
+def test_macos_warns(run):
+    out = run({"services": SERVICES, "platform": "macos", "project_name": "p"})
     assert out["gpu_services"] == []
     assert any("Linux containers on macOS get no GPU" in w for w in out["render_warnings"])
     assert "Linux containers on macOS" in json.dumps(out["warnings"])  # shown as task warnings

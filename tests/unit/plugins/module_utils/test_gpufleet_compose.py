@@ -2,7 +2,7 @@
 
 The golden files are checked by the real `docker compose config` in
 tests/integration/test_compose_config.py.  Regenerate after an intended change with
-GPUFLEET_UPDATE_GOLDEN=1 pytest tests/unit/test_compose_render.py (and review the diff).
+GPUFLEET_UPDATE_GOLDEN=1 pytest tests/unit/plugins/module_utils/test_gpufleet_compose.py (and review the diff).
 """
 import json
 import os
@@ -13,7 +13,7 @@ import yaml
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import ServiceError, render
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "fixtures", "compose")
+FIX = os.path.join(HERE, "..", "..", "..", "fixtures", "compose")
 with open(os.path.join(FIX, "services.yml")) as fh:
     SERVICES = yaml.safe_load(fh)
 WINDOWS_EXTRA = {"notebook": {"image": "registry.example/gpufleet/notebook:7",

@@ -357,7 +357,7 @@ def test_wsl_engine_conflicting_with_desktop(host, fixture):
 
 
 def test_ldconfig_noise_is_classified():
-    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import classify_ldconfig_output
+    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import classify_ldconfig_output
     # As printed inside WSL (microsoft/WSL#5548).
     out = classify_ldconfig_output(
         "ldconfig: /usr/lib/wsl/lib/libcuda.so.1 is not a symbolic link\n\n"
@@ -390,11 +390,10 @@ def test_probe_turns_bytes_and_surrogates_into_text(host):
 
 # --------------------------------------------------------------------------- the module
 
-def test_module_output_is_json_with_non_utf8_tool_output(host, fixture, capsys, monkeypatch):
+def test_module_output_is_json_with_non_utf8_tool_output(host, fixture, run_module, monkeypatch):
     """gpu_facts main(): run_command hands back bytes (encoding=None); a latin-1 process
     name in nvidia-smi's XML comes out as U+FFFD and the module's JSON is valid UTF-8."""
     from ansible.module_utils.basic import AnsibleModule
-    from ansible.module_utils.testing import patch_module_args
 
     import gpu_facts
     xml = fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml").replace(
@@ -411,10 +410,7 @@ def test_module_output_is_json_with_non_utf8_tool_output(host, fixture, capsys, 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(gpu_facts, "Probe", lambda run, root, system: Probe(
         run, root=host.root, system="Linux"))
-    with patch_module_args({}):
-        with pytest.raises(SystemExit):
-            gpu_facts.main()
-    out = json.loads(capsys.readouterr().out)
+    out = run_module(gpu_facts, {})
     assert calls and all(kw.get("encoding", "utf-8") is None for _, kw in calls)
     facts = out["ansible_facts"]["gpufleet"]
     assert [g["name"] for g in facts["gpus"]["nvidia"]] == ["NVIDIA A10G"]

@@ -6,7 +6,9 @@ Run as root on a fresh Debian machine::
     python3 -m gpufleet.testbed fleet up --count 2   # start host containers (systemd as PID 1)
     python3 -m gpufleet.testbed fleet down
 
-Standard library only: this runs before any virtual environment exists.
+Standard library only: this runs before any virtual environment exists. A development
+tool: it is not in the wheel users install (pyproject.toml lists only the package
+``gpufleet``), it needs root, debootstrap and a checkout.
 
 Why it is built this way:
 - No image registry is reachable, so images are made with ``debootstrap`` from the
@@ -309,7 +311,7 @@ def build_tools_image(log=print, force=False) -> bool:
 
 NVSIM_IMAGE = f"{IMAGE_REPO}:trixie-nvsim"
 NVSIM_DIR = Path(__file__).resolve().parent / "nvsim"
-CAPTURES_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nvidia-smi"
+CAPTURES_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "nvidia-smi"
 # The profile a fresh simulated host boots with (a real capture: two RTX A5000, driver 590).
 NVSIM_DEFAULT_PROFILE = "dual-rtx-a5000_590.44.01"
 # Version of the stand-in toolkit packages in the simulated repository ("+gpufleetsim" so it
@@ -332,7 +334,7 @@ def nvsim_recipe() -> str:
 def build_nvsim_image(log=print, force=False) -> bool:
     """``gpufleet-host:trixie-nvsim``: the trixie host plus a SIMULATED NVIDIA driver
     (nvidia-smi answering from a real capture, device nodes) and a signed local apt
-    repository of stand-in toolkit packages (see gpufleet/nvsim/README.md)."""
+    repository of stand-in toolkit packages (see gpufleet/testbed/nvsim/README.md)."""
     recipe = nvsim_recipe()
     script = " && ".join([
         "apt-get update -qq",
