@@ -16,10 +16,10 @@ requirements:
   - enable in callbacks_enabled
 """
 
-import json
-import os
+import json  # noqa: E402 (Ansible's plugin layout: DOCUMENTATION first)
+import os  # noqa: E402
 
-from ansible.plugins.callback import CallbackBase
+from ansible.plugins.callback import CallbackBase  # noqa: E402
 
 
 class CallbackModule(CallbackBase):

@@ -88,6 +88,6 @@ def adhoc(host, module, args=None, check=False):
                                           ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
     try:
         doc = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError("ansible printed no JSON:\n%s\n%s" % (proc.stdout, proc.stderr))
+    except ValueError as exc:
+        raise AssertionError("ansible printed no JSON:\n%s\n%s" % (proc.stdout, proc.stderr)) from exc
     return proc.returncode, doc["plays"][0]["tasks"][0]["hosts"][host]

@@ -1,5 +1,6 @@
 """Every golden compose file passes the real Compose v2 (`docker-compose config`, Debian
-trixie's 2.26) -- the same files tests/unit/plugins/module_utils/test_gpufleet_compose.py compares the renderer against."""
+trixie's 2.26) -- the same files tests/unit/plugins/module_utils/test_gpufleet_compose.py
+compares the renderer against."""
 import glob
 import json
 import os

@@ -238,8 +238,8 @@ def read_spec(path):
 
 def _parse_yaml(text):
     """Parse the block YAML ``to_yaml`` writes (indentation, '- ' items, 'k: v')."""
-    lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")
-             and l.strip() != "---"]
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+             and line.strip() != "---"]
     pos = [0]
 
     def scalar(s):

@@ -6,8 +6,6 @@ import json
 import os
 from unittest.mock import MagicMock
 
-import pytest
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
 FIX = os.path.join(ROOT, "tests", "fixtures", "winrm")
 

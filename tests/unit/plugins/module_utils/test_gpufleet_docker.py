@@ -1,7 +1,8 @@
 """docker info and CDI spec parsing on real outputs."""
 import pytest
 
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import _parse_cdi_lines, parse_cdi_spec, parse_docker_info
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (
+    _parse_cdi_lines, parse_cdi_spec, parse_docker_info)
 
 
 def test_docker_info_engine_20(fixture):

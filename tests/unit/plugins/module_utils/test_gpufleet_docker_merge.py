@@ -1,9 +1,9 @@
-"""daemon.json edit semantics (module_utils/gpufleet_docker.py), as a table of real cases."""
+"""daemon.json edit semantics (plugins/module_utils/gpufleet_docker.py), as a table of real cases."""
 import pytest
 
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
-                                                  merge_settings, remove_settings,
-                                                  render_daemon_json)
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (
+    ConfigError, changed_keys, load_daemon_json, merge_settings, remove_settings,
+    render_daemon_json)
 
 # What `nvidia-ctk runtime configure --runtime=docker` adds (REFERENCE.md 4).
 NVIDIA = {"runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}
