@@ -7,11 +7,17 @@
 
 Every entry point takes an inventory, a limit, extra vars and tags, runs through
 ``ansible_runner`` (an argv, never a shell string), streams events to ``on_event`` and returns
-a :class:`RunResult`.  Bad input raises a :class:`GpufleetError` subclass before anything runs.
+a :class:`RunResult`.  Bad input raises a :class:`GpufleetError` subclass before anything runs
+(its ``kind`` says which: usage, inventory, no_hosts, setup).  A run that fails says why in
+``RunResult.error`` (with ``error_kind``): the failed hosts and their reasons, or, when no
+host ran anything, ansible-playbook's own error (a playbook syntax error, a missing role).
+
+    api.init("inventory/prod")      # the starter inventory `gpufleet init` writes
 """
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib.util
 import json
 import os
@@ -88,23 +94,39 @@ def content() -> Content:
 # --------------------------------------------------------------------------- errors
 
 class GpufleetError(Exception):
-    """Base class: a problem the caller must fix; nothing was run."""
+    """Base class: a problem the caller must fix; nothing was run.
+
+    ``kind`` is what ``RunResult.error_kind`` and ``gpufleet --json`` report for it."""
+
+    kind = "usage"
 
 
 class RunnerMissingError(GpufleetError):
-    pass
+    kind = "setup"
 
 
 class InventoryError(GpufleetError):
-    pass
+    """The inventory is missing or does not parse (the message has the parser's words)."""
+
+    kind = "inventory"
 
 
 class UnknownTargetError(GpufleetError):
-    pass
+    """The limit names a group or host the inventory does not have."""
+
+    kind = "no_hosts"
+
+
+class NoHostsError(UnknownTargetError):
+    """The inventory, the limit and the playbook's host patterns leave no host to run on."""
 
 
 class PrivateDataDirError(GpufleetError):
     pass
+
+
+class InitError(GpufleetError):
+    """``init`` would overwrite files (and force was not given)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -149,10 +171,16 @@ class RunResult:
     action: str
     playbook: str
     limit: str | None
-    rc: int
+    rc: int | None           # ansible-playbook's exit status; None when it never ran
     status: str
     duration_s: float
     hosts: dict[str, HostResult] = field(default_factory=dict)
+    # Why the run failed, in words (None when it did not): the failed/unreachable/not
+    # reached hosts with their first reason, or ansible-playbook's own error when no host
+    # ran anything. error_kind: "hosts", "playbook", "no_hosts" (and, for errors raised
+    # before anything runs, in the CLI's JSON: "usage", "inventory", "setup").
+    error: str | None = None
+    error_kind: str | None = None
 
     @property
     def failed_hosts(self) -> list[str]:
@@ -173,7 +201,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.rc == 0 and not self.failed_hosts and not self.not_reached_hosts
+        return (self.rc == 0 and not self.failed_hosts and not self.not_reached_hosts
+                and not self.error)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -194,7 +223,7 @@ def _runner():
     except ImportError as exc:  # pragma: no cover - exercised by a test with a fake import
         raise RunnerMissingError(
             "ansible-runner is not installed in this Python (%s): install gpufleet with its "
-            "dependencies (`bash scripts/dev setup`, or pip install -e .)" % exc)
+            "dependencies (`bash scripts/dev setup`, or pip install -e .)" % exc) from exc
     return ansible_runner
 
 
@@ -212,17 +241,127 @@ def load_inventory(inventory: str) -> dict:
     proc = subprocess.run([exe, "-i", os.path.abspath(inventory), "--list"], cwd=found.root,
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        detail = " ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())
-        raise InventoryError("inventory %s does not parse: %s" % (inventory, detail[:800]))
+        raise InventoryError("inventory %s does not parse: %s"
+                             % (inventory, inventory_parse_error(proc.stderr, inventory)))
     return json.loads(proc.stdout)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_PLUGIN_FAILED = re.compile(r"^\[WARNING\]: Failed to parse inventory with '([^']+)' plugin: (.*)$")
+# What inventory plugins say about a file that is simply not theirs: not the reason.
+_NOT_MINE = ("no root 'plugin' key found", "does not have a valid YAML extension",
+             "not a valid YAML inventory plugin", "Invalid host pattern 'all:' supplied",
+             "is not a valid file", "not a valid inventory file", "does not have one of the "
+             "valid extensions")
+
+
+def _plain(text: str) -> str:
+    return _ANSI.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def inventory_parse_error(stderr: str, inventory: str = "") -> str:
+    """The parser's message out of ``ansible-inventory``'s stderr, with where it happened.
+
+    ansible-inventory tries every inventory plugin and prints each one's failure; the
+    plugin that matches the file's kind (yaml for .yml/.yaml/.json, ini otherwise) has the
+    real message, the others say the file is not theirs. A YAML error in group_vars comes
+    without a file name: the inventory's group_vars/host_vars files are then read here to
+    name the one that does not parse."""
+    lines = [line.rstrip() for line in _plain(stderr).split("\n")]
+    tries: list[tuple[str, str, str]] = []          # (plugin, message, origin)
+    errors: list[str] = []
+    for i, line in enumerate(lines):
+        m = _PLUGIN_FAILED.match(line.strip())
+        if m:
+            origin = ""
+            for nxt in lines[i + 1:]:
+                if nxt.startswith(("[WARNING]", "[ERROR]")):
+                    break
+                if nxt.startswith("Origin: ") and not origin:
+                    origin = nxt[len("Origin: "):].strip()
+            tries.append((m.group(1), m.group(2).strip(), origin))
+        elif line.startswith("[ERROR]: "):
+            errors.append(line[len("[ERROR]: "):].strip())
+    relevant = [t for t in tries if not any(n in t[1] for n in _NOT_MINE)]
+    yaml_like = any(t[2].endswith((".yml", ".yaml", ".json")) or
+                    re.search(r"\.(ya?ml|json)(:\d+)*$", t[2]) for t in tries) or \
+        inventory.endswith((".yml", ".yaml", ".json")) or os.path.isdir(inventory)
+    order = ("yaml", "auto", "ini", "toml") if yaml_like else ("ini", "yaml", "auto", "toml")
+    relevant.sort(key=lambda t: order.index(t[0]) if t[0] in order else len(order))
+    parts = []
+    if relevant:
+        plugin, message, origin = relevant[0]
+        # the same message from another plugin may carry the file:line:column
+        for other in relevant:
+            if other[1] == message and re.search(r":\d+:\d+$", other[2]):
+                origin = other[2]
+        parts.append(message + (" (%s)" % origin if origin and not origin.startswith("<")
+                                else ""))
+    for e in errors:
+        if e.startswith("Completely failed to parse inventory source"):
+            parts.append(e)
+        elif not parts:
+            where = _vars_file_that_does_not_parse(inventory)
+            parts.append(e + (" (%s)" % where if where else ""))
+    if not parts:
+        tail = [line.strip() for line in lines if line.strip()]
+        parts.append(" ".join(tail)[-800:] or "ansible-inventory failed with no message")
+    return "; ".join(parts)
+
+
+def _vars_file_that_does_not_parse(inventory: str) -> str:
+    """``path:line:column: problem`` of the first group_vars/host_vars YAML file next to the
+    inventory that YAML cannot read ("" when they all parse)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # !vault and other Ansible tags are fine here: only the syntax matters
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    base = inventory if os.path.isdir(inventory) else os.path.dirname(inventory)
+    for sub in ("group_vars", "host_vars"):
+        for dirpath, _, files in sorted(os.walk(os.path.join(base, sub))):
+            for name in sorted(files):
+                if not name.endswith((".yml", ".yaml", ".json")) and "." in name:
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    with open(path) as fh:
+                        yaml.load(fh, Loader=Loader)  # noqa: S506 - SafeLoader subclass
+                except yaml.YAMLError as exc:
+                    mark = getattr(exc, "problem_mark", None)
+                    where = "%s:%d:%d" % (path, mark.line + 1, mark.column + 1) if mark else path
+                    return "%s: %s" % (where, getattr(exc, "problem", None) or exc)
+                except (OSError, UnicodeDecodeError):
+                    continue
+    return ""
+
+
 def inventory_names(data: dict) -> tuple[set[str], set[str]]:
+    # ansible-inventory --list leaves an empty group out of the top level, but lists it
+    # among its parent's children: it is a group all the same.
     groups = {g for g in data if g != "_meta"}
+    for g in list(groups):
+        if isinstance(data[g], dict):
+            groups.update(data[g].get("children", []))
     hosts = set(data.get("_meta", {}).get("hostvars", {}))
     for g in groups:
-        hosts.update(data[g].get("hosts", []) if isinstance(data[g], dict) else [])
+        hosts.update(data[g].get("hosts", []) if isinstance(data.get(g), dict) else [])
     return groups, hosts
+
+
+def describe_inventory(data: dict, most: int = 20) -> str:
+    """``groups: linux (2 hosts), windows (0 hosts); hosts: a, b`` for messages."""
+    groups, hosts = inventory_names(data)
+    shown = []
+    for g in sorted(groups - {"all", "ungrouped"}):
+        n = len(group_members(data, g))
+        shown.append("%s (%d host%s)" % (g, n, "" if n == 1 else "s"))
+    names = sorted(hosts)
+    listed = ", ".join(names[:most]) + (" and %d more" % (len(names) - most)
+                                         if len(names) > most else "")
+    return "groups: %s; hosts: %s" % (", ".join(shown) or "none", listed or "none")
 
 
 def check_limit(limit: str | None, data: dict) -> None:
@@ -236,8 +375,34 @@ def check_limit(limit: str | None, data: dict) -> None:
             continue
         if name not in groups and name not in hosts:
             raise UnknownTargetError(
-                "%r is neither a group nor a host of the inventory (groups: %s)"
-                % (name, ", ".join(sorted(groups - {"all", "ungrouped"})) or "none"))
+                "limit %r: %r is neither a group nor a host of the inventory (%s)"
+                % (limit, name, describe_inventory(data)))
+
+
+def no_hosts_message(data: dict, playbook: str, limit: str | None, extra_vars: dict,
+                     inventory: str = "the inventory") -> str:
+    """Why a run of ``playbook`` has no host: an empty inventory, a limit matching nothing,
+    or a limit outside the groups the playbook's plays run on."""
+    _, hosts = inventory_names(data)
+    if not hosts:
+        return ("the inventory %s has no hosts (%s): add hosts under the groups in its "
+                "hosts.yml" % (inventory, describe_inventory(data)))
+    within = resolve_pattern(data, limit) if limit else None
+    if limit and within is not None and not within:
+        return "no host matches the limit %r (%s)" % (limit, describe_inventory(data))
+    patterns = []
+    for var, default in PLAY_HOSTS.get(playbook, ()):
+        pattern = str(extra_vars.get(var, default))
+        if pattern not in patterns:
+            patterns.append(pattern)
+    runs_on = " and ".join(repr(p) for p in patterns) or "its plays' hosts"
+    if limit:
+        selected = ", ".join(sorted(within)) if within is not None else "hosts"
+        return ("no host to run on: %s runs on %s, and the limit %r selects %s, none of "
+                "them there (%s)" % (playbook, runs_on, limit, selected,
+                                     describe_inventory(data)))
+    return ("no host to run on: %s runs on %s, and no host of the inventory is there (%s)"
+            % (playbook, runs_on, describe_inventory(data)))
 
 
 # --------------------------------------------------------------------------- rollout
@@ -246,8 +411,14 @@ ROLLOUT_KEYS = ("gpufleet_serial", "gpufleet_max_fail_percentage", "gpufleet_ord
 PLATFORM_GROUPS = ("linux", "cloud", "wsl", "windows", "macos")
 
 
+def _fnmatch(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name, pattern)
+
+
 def group_members(data: dict, group: str) -> list[str]:
-    seen, out, todo = set(), [], [group]
+    seen: set[str] = set()
+    out: list[str] = []
+    todo = [group]
     while todo:
         g = todo.pop()
         if g in seen or not isinstance(data.get(g), dict):
@@ -277,6 +448,47 @@ def rollout_vars(data: dict) -> dict:
             if key in values:
                 out["%s_%s" % (key, group)] = values[key]
     return out
+
+
+ORDERS = ("inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle")
+_BATCH = re.compile(r"^\s*\d+(\.\d+)?\s*%?\s*$")
+
+
+def check_rollout(extra_vars: dict) -> None:
+    """The rollout values the plays will get must be ones Ansible takes: a value it cannot
+    use ends ansible-playbook before any host with "Unexpected Exception, this is probably
+    a bug: invalid literal for int()", which names neither the variable nor the group.
+    Templates ("{{ ... }}") are left to Ansible."""
+    def templated(value):
+        return isinstance(value, str) and "{{" in value
+
+    def batch_ok(value):
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return value >= 0
+        return isinstance(value, str) and (templated(value) or bool(_BATCH.match(value)))
+
+    for name, value in sorted(extra_vars.items()):
+        key = next((k for k in ROLLOUT_KEYS if name == k or name.startswith(k + "_")), None)
+        if key is None or templated(value):
+            continue
+        group = name[len(key) + 1:]
+        where = ("group %s (group_vars/%s.yml)" % (group, group) if group
+                 else "the extra vars (-e)")
+        if key == "gpufleet_serial":
+            ok = all(batch_ok(v) for v in value) if isinstance(value, list) else batch_ok(value)
+            hint = 'a number of hosts, a percentage ("25%"), or a list of them ([1, "100%"])'
+        elif key == "gpufleet_max_fail_percentage":
+            ok = (not isinstance(value, bool) and isinstance(value, (int, float))
+                  and 0 <= value <= 100) or (isinstance(value, str) and bool(
+                      re.match(r"^\s*\d+(\.\d+)?\s*$", value)) and float(value) <= 100)
+            hint = "a number from 0 to 100"
+        else:
+            ok = value in ORDERS
+            hint = "one of " + ", ".join(ORDERS)
+        if not ok:
+            raise GpufleetError("%s is %r in %s: use %s" % (key, value, where, hint))
 
 
 # The host patterns of each playbook's plays (var, default), as in their `hosts:` lines:
@@ -325,9 +537,9 @@ def resolve_pattern(data: dict, pattern: str | None) -> set[str] | None:
                     rx = re.compile(name[1:])
                 except re.error:
                     return None
-                match = rx.match
+                match: Callable[[str], object] = rx.match
             else:
-                match = lambda n, _p=name: fnmatch.fnmatchcase(n, _p)  # noqa: E731
+                match = functools.partial(_fnmatch, pattern=name)
             that = set()
             for g in groups:
                 if match(g):
@@ -386,6 +598,10 @@ def run(action: str, inventory: str, limit: str | None = None,
     hosts: dict[str, HostResult] = {}
     state: dict = {}
     extravars = dict(rollout_vars(data), **(extra_vars or {}))
+    if playbook not in (PLAYBOOKS["doctor"], PLAYBOOKS["status"]):  # those have no rollout
+        check_rollout(extravars)
+    if playbook in PLAY_HOSTS and targeted_hosts(data, playbook, limit, extravars) == set():
+        raise NoHostsError(no_hosts_message(data, playbook, limit, extravars, inventory))
 
     def host(name):
         return hosts.setdefault(name, HostResult(host=name))
@@ -417,20 +633,125 @@ def run(action: str, inventory: str, limit: str | None = None,
                           ("dark", "unreachable"), ("skipped", "skipped")):
             for name, count in (stats.get(key) or {}).items():
                 setattr(host(name), attr, count)
-        if r.rc != 0:
-            # The run ended early (a batch that failed, max_fail_percentage): the hosts it
-            # targeted and never reached get a result that says so.
+        if r.rc != 0 and r.stats is not None:
+            # The run ended early (a batch that failed, max_fail_percentage) and Ansible
+            # said so in its recap: the hosts it targeted and never reached get a result
+            # that says so. (No recap: ansible-playbook itself stopped; `error` says why.)
             targets = targeted_hosts(data, playbook, limit, extravars,
                                      state.get("play_patterns", ()))
             for name in sorted(targets or ()):
                 if name not in hosts:
                     hosts[name] = HostResult(host=name, reached=False)
-        return RunResult(action=action, playbook=playbook, limit=limit, rc=r.rc,
-                         status=r.status, duration_s=round(time.monotonic() - started, 2),
-                         hosts=dict(sorted(hosts.items())))
+        result = RunResult(action=action, playbook=playbook, limit=limit, rc=r.rc,
+                           status=r.status, duration_s=round(time.monotonic() - started, 2),
+                           hosts=dict(sorted(hosts.items())))
+        result.error, result.error_kind = explain_failure(
+            result, lambda: _runner_output(r),
+            no_hosts=lambda: no_hosts_message(data, playbook, limit, extravars, inventory))
+        return result
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _runner_output(r) -> str:
+    """ansible-playbook's output of a finished ansible-runner run ("" when there is none)."""
+    try:
+        handle = r.stdout
+        try:
+            return handle.read()
+        finally:
+            handle.close()
+    except Exception:  # noqa: BLE001 - no artifacts: nothing to explain with
+        return ""
+
+
+# --------------------------------------------------------------------------- why a run failed
+
+_ERROR_START = ("[ERROR]:", "ERROR!")
+_BLOCK_END = ("[ERROR]:", "ERROR!", "[WARNING]:", "[DEPRECATION WARNING]", "PLAY [",
+              "PLAY RECAP", "TASK [", "fatal:", "Traceback (most recent call last)")
+
+
+def ansible_errors(output: str) -> list[str]:
+    """The error blocks of ansible-playbook's output: each ``[ERROR]: ...`` line with the
+    lines that follow it (Origin, the source excerpt, what caused it), colours and
+    tracebacks left out, and the play it happened in when one had started."""
+    blocks, play = [], None
+    lines = _plain(output).split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("PLAY [") and not line.startswith("PLAY RECAP"):
+            play = line[len("PLAY ["):].split("]")[0]
+        if not line.startswith(_ERROR_START):
+            i += 1
+            continue
+        block = [line]
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(_BLOCK_END):
+            block.append(lines[i].rstrip())
+            i += 1
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(block).strip())
+        text = "\n".join(text.split("\n")[:25])
+        if play:
+            text += "\n(in the play %r)" % play
+        if text not in blocks:
+            blocks.append(text)
+    return blocks
+
+
+def _one_line(text: str, most: int = 240) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
+def explain_failure(result: RunResult, output: str | Callable[[], str] = "",
+                    no_hosts: Callable[[], str] | None = None) -> tuple[str | None, str | None]:
+    """``(error, error_kind)`` for a finished run (pure, unit-tested).
+
+    (None, None) when the run is fine. Hosts that failed, were unreachable or were not
+    reached: "hosts", with each one's first reason. No host results at all: the run never
+    reached a host, and ansible-playbook's own error text (``output``: its stdout) says
+    why: "no_hosts" when nothing matched, else "playbook" (a syntax error, a missing
+    role, a play keyword that does not template). ``no_hosts`` describes the inventory
+    for the nothing-matched case. ``output`` may be a function, called only when needed."""
+    bad = result.failed_hosts
+    not_reached = result.not_reached_hosts
+    if result.rc == 0 and result.hosts and not bad and not not_reached:
+        return None, None
+    if bad or not_reached:
+        parts = []
+        if bad:
+            shown = []
+            for name in bad[:5]:
+                h = result.hosts[name]
+                shown.append("%s (%s)" % (name, _one_line(h.failures[0] if h.failures
+                                                          else h.status)))
+            more = " and %d more" % (len(bad) - 5) if len(bad) > 5 else ""
+            parts.append("%d host%s failed or unreachable: %s%s" % (
+                len(bad), "" if len(bad) == 1 else "s", "; ".join(shown), more))
+        if not_reached:
+            parts.append("not reached (the rollout stopped): %s" % ", ".join(not_reached))
+        return "; ".join(parts), "hosts"
+    if callable(output):
+        output = output()
+    errors = ansible_errors(output)
+    nothing_matched = any("no hosts to target" in e or "provided hosts list is empty" in e
+                          for e in errors)
+    if nothing_matched or (not result.hosts and result.rc == 0):
+        detail = no_hosts() if no_hosts else "no host matched"
+        warned = sorted(set(re.findall(r"Could not match supplied host pattern, ignoring: (\S+)",
+                                       _plain(output))))
+        if warned:
+            detail += " (Ansible: no host matches %s)" % ", ".join(warned)
+        return detail, "no_hosts"
+    if errors:
+        return "\n\n".join(errors[:3]), "playbook"
+    tail = [line for line in _plain(output).split("\n") if line.strip()][-15:]
+    return ("ansible-playbook ended with rc %s (%s)%s" % (
+        result.rc, result.status, ":\n" + "\n".join(tail) if tail else " and printed nothing"),
+        "playbook")
 
 
 def _truthy(value) -> bool:
@@ -492,13 +813,58 @@ def collect_event(event: dict, host: Callable[[str], HostResult],
     elif kind in ("runner_on_failed", "runner_item_on_failed"):
         if data.get("ignore_errors"):
             return
-        h.failures.append("%s: %s" % (task, (res.get("msg") or res.get("stderr") or "failed")
-                                      .strip()[:1000]))
+        h.failures.append("%s: %s" % (task, failure_message(res)[:1000]))
     elif kind == "runner_on_unreachable":
-        h.failures.append("unreachable: %s" % (res.get("msg") or "").strip()[:500])
+        msg = (res.get("msg") or "").strip()
+        h.failures.append("unreachable: %s" % _strip_prefix(msg)[:500])
+
+
+def _strip_prefix(msg: str) -> str:
+    return msg[len("Task failed: "):] if msg.startswith("Task failed: ") else msg
+
+
+# What Ansible says when a module's output was not a result: the reason is in module_stderr
+# (with pipelining, a connection that cannot reach the host ends up here: the docker
+# connection's "Error response from daemon: No such container: NAME").
+_GENERIC_MODULE_FAILURE = ("MODULE FAILURE", "Module result deserialization failed",
+                           "Module result deserialization", "module_stderr")
+
+
+def failure_message(res: dict) -> str:
+    """A failed task's reason: its msg, or what the module (or the connection) wrote to
+    stderr when the msg only says that the module produced no result."""
+    msg = _strip_prefix(str(res.get("msg") or "").strip())
+    stderr = str(res.get("module_stderr") or "").strip()
+    if stderr and (not msg or msg.startswith(_GENERIC_MODULE_FAILURE)):
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        detail = " ".join(lines[-6:])[-600:]
+        return "%s (%s)" % (detail, msg) if msg else detail
+    return msg or str(res.get("stderr") or "").strip() or "failed"
 
 
 # --------------------------------------------------------------------------- entry points
+
+def init(directory: str, force: bool = False) -> list[str]:
+    """Write the starter inventory (gpufleet.starter) into ``directory``: hosts.yml with
+    the groups linux, cloud, wsl, windows, macos and their group_vars. Returns the paths
+    written. Refuses (InitError, nothing written) when one of them exists, unless
+    ``force``; other files in the directory are left alone."""
+    from gpufleet import starter
+    targets = {os.path.join(directory, rel): text for rel, text in starter.FILES.items()}
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise InitError("%s exists and is not a directory" % directory)
+    existing = [path for path in targets if os.path.lexists(path)]
+    if existing and not force:
+        raise InitError("not overwriting %s (pass --force to replace %s)"
+                        % (", ".join(existing), "it" if len(existing) == 1 else "them"))
+    written = []
+    for path, text in targets.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text)
+        written.append(path)
+    return written
+
 
 def provision(inventory: str, limit: str | None = None, **kw) -> RunResult:
     """Provision hosts (site.yml)."""

@@ -1,5 +1,6 @@
 """gpufleet command line: drive a whole fleet from one place.
 
+    gpufleet init     DIR [--force]         write a starter inventory (hosts.yml, group_vars/)
     gpufleet up       -i INV [-l LIMIT]     provision (site.yml)
     gpufleet plan     -i INV [-l LIMIT]     what `up` would change (check mode + diff)
     gpufleet doctor   -i INV [-l LIMIT]     GPU facts and problems with remedies
@@ -9,12 +10,28 @@
 
 The seeds' scripts map to it: `deploy-to-windows.sh --gpu --service aiml-dev` is
 `gpufleet deploy -l windows --service aiml-dev`; `monitor-workloads.sh --platform windows` is
-`gpufleet status -l windows`.  Exit status: 0 all hosts fine, 1 a host failed, was
-unreachable or was not reached (the rollout stopped), 2 bad input (nothing ran).
+`gpufleet status -l windows`.
+
+A run that fails says why: above the table (or instead of it, when no host ran) and as
+``error`` (with ``error_kind``) in ``--json``: the failed, unreachable and not-reached hosts
+with their first reason; a limit that matches no host, with the inventory's groups and
+hosts; an inventory that does not parse, with the parser's message; ansible-playbook's own
+error (a playbook syntax error, a missing role) when it stopped before any host.
+
+Exit status:
+  0  the run finished and every host is fine
+  1  the run reached hosts and one failed, was unreachable or was not reached (the rollout
+     stopped), or ansible-playbook stopped partway
+  2  nothing ran: bad usage (options, --retry-failed with nothing recorded, `init` onto
+     existing files), an inventory that is missing or does not parse, no host matched, or
+     ansible-playbook stopped before any host (playbook error); `hosts` is then empty
+Errors found before anything runs go to stderr as ``gpufleet: ...`` (and, with --json, as
+the same JSON document on stdout with "status": "not_run").
 
 Each run's failed and not-reached hosts are kept per inventory and command
 (``$XDG_CACHE_HOME/gpufleet/runs/<inventory hash>-<command>.json``) for ``--retry-failed``:
-``gpufleet doctor`` or a run on another inventory never replaces what ``gpufleet up`` left.
+``gpufleet doctor`` or a run on another inventory never replaces what ``gpufleet up`` left;
+a run that reached no host (exit 2) leaves the record as it was.
 """
 from __future__ import annotations
 
@@ -85,6 +102,43 @@ def _console(json_mode):
     return Console(stderr=json_mode, highlight=False)
 
 
+def _esc(text) -> str:
+    """Text from hosts and Ansible, shown literally (``[gpu-01]`` is not rich markup)."""
+    from rich.markup import escape
+    return escape(str(text))
+
+
+# The API action each run command calls.
+ACTIONS = {"up": "provision", "plan": "plan", "doctor": "doctor", "deploy": "deploy",
+           "status": "status"}
+
+
+def exit_code(result) -> int:
+    """0 fine; 1 hosts ran and something failed; 2 no host ran (``error`` says why)."""
+    if result.ok:
+        return 0
+    return 1 if result.hosts else 2
+
+
+def not_run_result(command: str, limit, exc: Exception):
+    """The result document of a run refused before anything ran (--json prints it)."""
+    action = ACTIONS.get(command, command)
+    return api.RunResult(action=action, playbook=api.PLAYBOOKS.get(action, ""), limit=limit,
+                         rc=None, status="not_run", duration_s=0.0, hosts={},
+                         error=str(exc), error_kind=getattr(exc, "kind", "usage"))
+
+
+def cmd_init(args) -> int:
+    written = api.init(args.directory, force=args.force)
+    for path in written:
+        print("wrote %s" % path)
+    print("\nnext:")
+    from gpufleet import starter
+    for line in starter.next_steps(args.directory):
+        print("  " + line)
+    return 0
+
+
 def parse_extra_vars(items):
     out = {}
     for item in items or []:
@@ -110,24 +164,43 @@ def progress_printer(console):
         data = event.get("event_data") or {}
         host, task = data.get("host"), data.get("task")
         if kind == "playbook_on_play_start":
-            console.print("[bold]play[/bold] %s" % data.get("name", ""))
+            console.print("[bold]play[/bold] %s" % _esc(data.get("name", "")))
         elif kind == "runner_on_ok" and (data.get("res") or {}).get("changed"):
-            console.print("  [yellow]changed[/yellow] %-24s %s" % (host, task))
+            console.print("  [yellow]changed[/yellow] %-24s %s" % (_esc(host), _esc(task)))
         if kind == "runner_on_ok" and api._truthy(
                 ((data.get("res") or {}).get("ansible_facts") or {})
                 .get("docker_engine_restart_pending", False)):
             reason = data["res"]["ansible_facts"].get("docker_engine_restart_pending_reason")
-            console.print("  [yellow]restart pending[/yellow] %-16s %s" % (host, reason or ""))
+            console.print("  [yellow]restart pending[/yellow] %-16s %s"
+                          % (_esc(host), _esc(reason or "")))
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
-            msg = ((data.get("res") or {}).get("msg") or "").strip().splitlines()
-            console.print("  [red]failed[/red]  %-24s %s: %s" % (host, task, msg[0] if msg else ""))
+            msg = api.failure_message(data.get("res") or {}).splitlines()
+            console.print("  [red]failed[/red]  %-24s %s: %s"
+                          % (_esc(host), _esc(task), _esc(msg[0] if msg else "")))
         elif kind == "runner_on_unreachable":
-            console.print("  [red]unreachable[/red] %s" % host)
+            msg = api._strip_prefix(str((data.get("res") or {}).get("msg") or "").strip())
+            msg = msg.splitlines()
+            console.print("  [red]unreachable[/red] %-20s %s"
+                          % (_esc(host), _esc(msg[0] if msg else "")))
     return on_event
+
+
+def print_error(result, console):
+    """The run's ``error``: above the table, or alone when no host ran."""
+    if not result.error:
+        return
+    label = {"hosts": "failed", "no_hosts": "no hosts", "playbook": "playbook error",
+             "inventory": "inventory error"}.get(result.error_kind, "error")
+    console.print("[bold red]%s[/bold red]: %s" % (label, _esc(result.error)))
 
 
 def summary_table(result, console):
     from rich.table import Table
+    print_error(result, console)
+    if not result.hosts:
+        console.print("%s: %s (%.1f s), rc %s: no host ran"
+                      % (result.action, result.status, result.duration_s, result.rc))
+        return
     table = Table(title="%s: %s (%.1f s)" % (result.action, result.status, result.duration_s))
     for col in ("host", "status", "ok", "changed", "failed"):
         table.add_column(col, no_wrap=True)
@@ -144,14 +217,16 @@ def summary_table(result, console):
             why = "stopped mid-run: a host of its batch failed (max_fail_percentage)"
         else:
             why = h.restart_pending_reason
-        table.add_row(name, "[%s]%s[/%s]" % (colour, h.status.replace("_", " "), colour),
+        table.add_row(_esc(name), "[%s]%s[/%s]" % (colour, h.status.replace("_", " "), colour),
                       str(h.ok), str(h.changed), str(h.failed + h.unreachable),
-                      ", ".join(p["id"] for p in h.problems) or "-",
-                      "[yellow]pending[/yellow]" if h.restart_pending else "-", why[:160])
+                      _esc(", ".join(p["id"] for p in h.problems) or "-"),
+                      "[yellow]pending[/yellow]" if h.restart_pending else "-",
+                      _esc(why[:160]))
     console.print(table)
     for name in result.restart_pending_hosts:
         console.print("[yellow]restart pending[/yellow] %s: %s; %s."
-                      % (name, result.hosts[name].restart_pending_reason, RESTART_HOWTO))
+                      % (_esc(name), _esc(result.hosts[name].restart_pending_reason),
+                         RESTART_HOWTO))
     if result.not_reached_hosts:
         console.print("[red]not reached[/red]: %s (the rollout stopped; fix the failed hosts, "
                       "then rerun or use --retry-failed)" % ", ".join(result.not_reached_hosts))
@@ -196,7 +271,7 @@ def cmd_render(args):
             gpu_mode=args.gpu_mode, container_platform=args.container_platform,
             path_exists=None)
     except ServiceError as exc:
-        raise api.GpufleetError(str(exc))
+        raise api.GpufleetError(str(exc)) from exc
     for w in warnings:
         print("warning: " + w, file=sys.stderr)
     print(json.dumps(doc, indent=2))
@@ -207,6 +282,10 @@ def build_parser():
     ap = argparse.ArgumentParser(prog="gpufleet", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
+    i = sub.add_parser("init", help="write a starter inventory into DIR")
+    i.add_argument("directory", metavar="DIR")
+    i.add_argument("--force", action="store_true",
+                   help="overwrite the starter's files where they exist")
     for name, helptext in (("up", "provision hosts"), ("plan", "check mode + diff"),
                            ("doctor", "GPU problems and remedies"),
                            ("deploy", "deploy GPU workloads"),
@@ -239,9 +318,12 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    limit = getattr(args, "limit", None)
     try:
         if args.command == "render":
             return cmd_render(args)
+        if args.command == "init":
+            return cmd_init(args)
         console = _console(args.json)
         if args.inventory is None:
             local = os.path.join(api.ROOT, "inventory", "local", "hosts.yml")
@@ -264,13 +346,17 @@ def main(argv=None):
             result = fn(args.inventory, limit, **kw)
     except api.GpufleetError as exc:
         print("gpufleet: %s" % exc, file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps(not_run_result(args.command, limit, exc).to_dict(), indent=2,
+                             default=str))
         return 2
-    save_run_state(args.inventory, args.command, result)
+    if result.hosts:  # a run that reached no host keeps the last record for --retry-failed
+        save_run_state(args.inventory, args.command, result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         summary_table(result, console)
-    return 0 if result.ok else 1
+    return exit_code(result)
 
 
 if __name__ == "__main__":

@@ -81,3 +81,19 @@ def test_summary_table_shows_restart_pending_and_not_reached():
     assert "restart pending g1: 1 container(s) running" in text
     assert "docker_engine_restart_running_containers=true" in text
     assert "not reached: g3" in text
+
+
+def test_a_run_that_reached_no_host_keeps_the_retry_record(cache, tmp_path, monkeypatch, capsys):
+    """A run that ends before any host (a playbook error: exit 2) records nothing, so
+    --retry-failed still has the hosts the run before it left."""
+    inv = tmp_path / "hosts.yml"
+    inv.write_text("all:\n  hosts:\n    h1:\n")
+    cli.save_run_state(str(inv), "up", result("provision", failed=["h1"]))
+    nothing_ran = api.RunResult("provision", "playbooks/site.yml", None, 4, "failed", 1.0,
+                                hosts={}, error="[ERROR]: YAML parsing failed",
+                                error_kind="playbook")
+    monkeypatch.setattr(api, "provision", lambda *a, **kw: nothing_ran)
+    assert cli.main(["up", "-i", str(inv), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error"] == "[ERROR]: YAML parsing failed" and doc["error_kind"] == "playbook"
+    assert cli.hosts_to_retry(str(inv), "up") == ["h1"]
