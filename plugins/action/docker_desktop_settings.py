@@ -1,69 +1,17 @@
 # -*- coding: utf-8 -*-
-"""Action plugin: merge settings into Docker Desktop's settings file (Windows or macOS)."""
+"""Action plugin: merge settings into Docker Desktop's settings file (Windows or macOS).
+
+Its documentation (DOCUMENTATION, EXAMPLES, RETURN) is plugins/modules/docker_desktop_settings.py.
+"""
 from __future__ import annotations
-
-DOCUMENTATION = r"""
----
-module: docker_desktop_settings
-short_description: Merge settings into Docker Desktop's settings file, only while it is stopped
-description:
-  - Edits C(settings-store.json) (Docker Desktop 4.35+) or C(settings.json) (4.34 and
-    earlier), whichever exists (the newer one first), in I(settings_dir).
-  - Keys are given in their settings.json (camelCase) names; each is written in the spelling
-    the file already uses (camelCase or PascalCase), new keys in the file's style.
-  - A running Docker Desktop overwrites the file, so the task fails with a clear message when
-    Desktop runs and a change is needed (I(stop_running=false)), or stops it first.
-  - Windows hosts are edited with C(ansible.windows.win_powershell); macOS with
-    C(ansible.builtin.slurp)/C(ansible.builtin.copy).
-options:
-  settings_dir:
-    description: Windows C(C:\\Users\\<user>\\AppData\\Roaming\\Docker); macOS
-      C(~/Library/Group Containers/group.com.docker).
-    type: str
-    required: true
-  settings:
-    description: "Managed keys: wslEngineEnabled, integratedWslDistros,
-      enableIntegrationWithDefaultWslDistro, memoryMiB, cpus, autoStart, useWindowsContainers."
-    type: dict
-    required: true
-  stop_running:
-    description: Quit a running Docker Desktop before writing (Windows only).
-    type: bool
-    default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-author: gpufleet contributors
-"""
-
-EXAMPLES = r"""
-- name: WSL2 engine with integration into Ubuntu
-  docker_desktop_settings:
-    settings_dir: C:\Users\alice\AppData\Roaming\Docker
-    settings: {wslEngineEnabled: true, integratedWslDistros: [Ubuntu-24.04]}
-"""
-
-RETURN = r"""
-file:
-  description: The settings file that was (or would be) written.
-  returned: always
-  type: str
-changed_keys:
-  description: Keys written, in the file's spelling.
-  returned: always
-  type: list
-  elements: str
-"""
 
 import json
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.gpufleet.fleet.plugins.plugin_utils.gpufleet_actions import is_windows, win_read, win_write
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (WindowsError_, desktop_settings_file, load_json_settings,
-                              merge_desktop_settings)
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (
+    WindowsError_, desktop_settings_file, load_json_settings, merge_desktop_settings)
 
 NAMES = ("settings-store.json", "settings.json")
 
@@ -73,7 +21,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=dict(
+        dummy, args = self.validate_argument_spec(argument_spec=dict(
             settings_dir=dict(type="str", required=True),
             settings=dict(type="dict", required=True),
             stop_running=dict(type="bool", default=False)))

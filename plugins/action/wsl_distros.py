@@ -1,55 +1,14 @@
 # -*- coding: utf-8 -*-
-"""Action plugin: list WSL distros on a Windows host (wsl.exe -l -v), parsed on the controller."""
+"""Action plugin: list WSL distros on a Windows host (wsl.exe -l -v), parsed on the controller.
+
+Its documentation (DOCUMENTATION, EXAMPLES, RETURN) is plugins/modules/wsl_distros.py.
+"""
 from __future__ import annotations
-
-DOCUMENTATION = r"""
----
-module: wsl_distros
-short_description: List the WSL distributions of a Windows host
-description:
-  - Runs C(wsl.exe -l -v) through C(ansible.windows.win_command) and parses its UTF-16LE
-    (or UTF-8 with C(WSL_UTF8=1)) output with C(parse_wsl_list) from module_utils.
-  - An empty list when no distribution is installed (wsl.exe says "no installed distributions"), not a failure.
-options:
-  skip_docker_desktop:
-    description: Leave out Docker Desktop's own distros (docker-desktop, docker-desktop-data).
-    type: bool
-    default: true
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs in check mode too.
-  diff_mode:
-    support: none
-author: gpufleet contributors
-"""
-
-EXAMPLES = r"""
-- name: Which distros are there
-  wsl_distros:
-  register: distros
-"""
-
-RETURN = r"""
-distros:
-  description: "[{name, state, version, default}]"
-  returned: always
-  type: list
-  elements: dict
-default_distro:
-  description: The default distro's name, or null.
-  returned: always
-  type: str
-docker_desktop:
-  description: Whether Docker Desktop's distro exists (so Desktop is installed and was started).
-  returned: always
-  type: bool
-"""
-
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import DOCKER_DESKTOP_DISTROS, parse_wsl_list
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (
+    DOCKER_DESKTOP_DISTROS, parse_wsl_list)
 
 
 class ActionModule(ActionBase):
@@ -58,7 +17,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=dict(
+        dummy, args = self.validate_argument_spec(argument_spec=dict(
             skip_docker_desktop=dict(type="bool", default=True)))
         res = self._execute_module(
             module_name="ansible.windows.win_command",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import decode_wsl_output, windows_build_check
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (
+    decode_wsl_output, windows_build_check)
 
 
 def gpufleet_windows_build(version, arch="x64", edition=""):

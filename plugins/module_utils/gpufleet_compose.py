@@ -118,7 +118,7 @@ def validate_services(services, platform, path_exists=os.path.exists):
             for item in env:
                 if not isinstance(item, str) or "=" not in item:
                     _err(name, "environment", "list items must be 'KEY=value', got %r" % (item,))
-                key, _, value = item.partition("=")
+                key, dummy, value = item.partition("=")
                 parsed[key] = value
             svc["environment"] = parsed
         elif env is not None and not isinstance(env, dict):

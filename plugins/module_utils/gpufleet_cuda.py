@@ -190,7 +190,7 @@ def check_compat(driver_version, cuda_version, os_name="linux"):
     if native_min is None:
         # Windows 13.x: Table 3 says N/A (the toolkit no longer bundles a driver); the
         # family floor is the only published number.
-        native_min, label = family_min, "%d.x family" % cuda[0]
+        native_min = family_min
     max_native = max_cuda_for_driver(driver_version, os_name)
     result = {"compatible": False, "mode": "incompatible", "min_driver": native_min,
               "family_min_driver": family_min, "max_native_cuda": max_native,
@@ -250,7 +250,7 @@ def cuda_from_image_config(env=None, labels=None):
     """
     values = {}
     for item in env or []:
-        key, _, value = item.partition("=")
+        key, dummy, value = item.partition("=")
         values[key] = value
     require = values.get("NVIDIA_REQUIRE_CUDA", "")
     m = re.search(r"cuda>=\s*(\d+\.\d+(?:\.\d+)?)", require)

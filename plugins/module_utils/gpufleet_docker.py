@@ -27,7 +27,7 @@ def load_daemon_json(text, path="/etc/docker/daemon.json"):
         data = json.loads(text)
     except ValueError as exc:
         raise ConfigError("%s is not valid JSON (%s). Fix or remove the file by hand; it was "
-                          "left untouched." % (path, exc))
+                          "left untouched." % (path, exc)) from exc
     if not isinstance(data, dict):
         raise ConfigError("%s must hold a JSON object at the top level, found %s. Fix the file "
                           "by hand; it was left untouched." % (path, type(data).__name__))

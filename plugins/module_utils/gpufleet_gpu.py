@@ -272,7 +272,7 @@ def run_nvidia_smi(probe, platform):
             out["error"], out["cause"] = _snippet(said, 500), _driver_evidence(probe, cause)
         else:
             out["parse_error"] = "%s; it printed: %s" % (parse_error,
-                                                          _snippet(stdout) or "nothing")
+                                                         _snippet(stdout) or "nothing")
     return out
 
 
@@ -373,7 +373,7 @@ def collect(probe, user="root"):
              else {"distribution": "MacOSX", "family": "Darwin", "release": None,
                    "version": None, "major_version": None}}
     if platform == "macos":
-        rc, stdout, _ = probe.run(["system_profiler", "SPDisplaysDataType", "-json"])
+        rc, stdout, dummy = probe.run(["system_profiler", "SPDisplaysDataType", "-json"])
         if rc == 0:
             try:
                 for gpu in parse_system_profiler_displays(stdout):

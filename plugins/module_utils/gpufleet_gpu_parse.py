@@ -176,7 +176,7 @@ def parse_nvidia_smi_xml(text):
     try:
         root = ET.fromstring(text)
     except (ET.ParseError, ValueError, LookupError) as exc:
-        raise ParseError("nvidia-smi -q -x output is not XML: %s" % exc)
+        raise ParseError("nvidia-smi -q -x output is not XML: %s" % exc) from exc
     if root.tag != "nvidia_smi_log":
         raise ParseError("not an nvidia-smi log (root element <%s>)" % _snippet(root.tag, 60))
     driver = _text(root, "driver_version")
@@ -295,7 +295,7 @@ NVIDIA_SMI_UNKNOWN_REMEDY = (
     "Run `nvidia-smi` on the host and read its message; check `dmesg | grep -i nvrm` and "
     "that the installed driver matches the running kernel. A reboot after a driver upgrade "
     "fixes most cases.")
-NVIDIA_SMI_CAUSES = tuple(c for c, _, _ in NVIDIA_SMI_FAILURES) + ("unknown",)
+NVIDIA_SMI_CAUSES = tuple(failure[0] for failure in NVIDIA_SMI_FAILURES) + ("unknown",)
 
 
 def classify_nvidia_smi_failure(rc, output):
@@ -310,7 +310,7 @@ def classify_nvidia_smi_failure(rc, output):
 
 
 def nvidia_smi_remedy(cause):
-    for name, _, remedy in NVIDIA_SMI_FAILURES:
+    for name, _pattern, remedy in NVIDIA_SMI_FAILURES:
         if name == cause:
             return remedy
     return NVIDIA_SMI_UNKNOWN_REMEDY
@@ -330,17 +330,17 @@ def _load_json_object(text, tool):
     try:
         return json.loads(text)
     except RecursionError:
-        raise ParseError("%s output is nested too deeply" % tool)
+        raise ParseError("%s output is nested too deeply" % tool) from None
     except ValueError as first:
         start = text.find("{")
         if start < 0:
-            raise ParseError("%s output is not JSON: %s" % (tool, first))
+            raise ParseError("%s output is not JSON: %s" % (tool, first)) from None
         try:
             return json.JSONDecoder().raw_decode(text[start:])[0]
         except RecursionError:
-            raise ParseError("%s output is nested too deeply" % tool)
+            raise ParseError("%s output is nested too deeply" % tool) from None
         except ValueError:
-            raise ParseError("%s output is not JSON: %s" % (tool, first))
+            raise ParseError("%s output is not JSON: %s" % (tool, first)) from None
 
 
 def parse_rocm_smi_json(text):
@@ -432,7 +432,7 @@ def parse_os_release(text):
     values = {}
     for line in (text or "").splitlines():
         if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
+            key, dummy, value = line.partition("=")
             values[key.strip()] = value.strip().strip('"').strip("'")
     ident = values.get("ID", "").lower()
     like = values.get("ID_LIKE", "").lower().split()
@@ -487,7 +487,7 @@ def parse_dpkg_status(text, names=REPORTED_PACKAGES):
         fields = {}
         for line in block.splitlines():
             if line[:1] not in (" ", "\t") and ":" in line:
-                key, _, value = line.partition(":")
+                key, dummy, value = line.partition(":")
                 fields[key] = value.strip()
         name = fields.get("Package")
         if name in wanted and fields.get("Status", "").endswith(" installed") \

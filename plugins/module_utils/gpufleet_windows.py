@@ -70,7 +70,7 @@ def parse_wsl_version(raw):
     The labels are localized; only the English ones are read, others give {}."""
     out = {}
     for line in decode_wsl_output(raw).split("\n"):
-        key, _, value = line.partition(":")
+        key, dummy, value = line.partition(":")
         key = key.strip().lower()
         if key == "wsl version":
             out["wsl"] = value.strip()
@@ -308,7 +308,7 @@ def load_json_settings(text, path):
         data = json.loads(text.lstrip("\ufeff"))
     except ValueError as exc:
         raise WindowsError_("%s is not valid JSON (%s); fix it or let Docker Desktop recreate "
-                            "it (quit Desktop, move the file away, start Desktop)" % (path, exc))
+                            "it (quit Desktop, move the file away, start Desktop)" % (path, exc)) from exc
     if not isinstance(data, dict):
         raise WindowsError_("%s must hold a JSON object" % path)
     return data

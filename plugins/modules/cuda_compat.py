@@ -40,12 +40,15 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing to show; the module changes nothing.
   idempotent:
     support: full
+    description: Never changes the host.
 author:
-  - gpufleet contributors
+  - gpufleet contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -99,8 +102,8 @@ def image_cuda(module, image):
     docker = module.get_bin_path("docker")
     if not docker:
         return None, None
-    rc, out, _ = module.run_command([docker, "image", "inspect", "--format",
-                                     "{{json .Config}}", image])
+    rc, out, dummy = module.run_command([docker, "image", "inspect", "--format",
+                                         "{{json .Config}}", image])
     if rc != 0:
         return None, None
     try:

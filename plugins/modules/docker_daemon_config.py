@@ -61,12 +61,15 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports whether the file would change (and the diff, with --diff) without writing it.
   diff_mode:
     support: full
+    description: The file before and after.
   idempotent:
     support: full
+    description: Writes only when the file's parsed content changes.
 author:
-  - gpufleet contributors
+  - gpufleet contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -130,9 +133,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (ConfigError, changed_keys, load_daemon_json,
-                                                  merge_settings, remove_settings,
-                                                  render_daemon_json)
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import (
+    ConfigError, changed_keys, load_daemon_json, merge_settings, remove_settings, render_daemon_json)
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_files import read_text, write_text
 
 

@@ -69,12 +69,15 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports whether the file would change (and the diff, with --diff) without writing it.
   diff_mode:
     support: full
+    description: The file before and after.
   idempotent:
     support: full
+    description: Writes only when the file's rendered content changes.
 author:
-  - gpufleet contributors
+  - gpufleet contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -34,11 +34,12 @@ attributes:
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing to show; the module changes nothing.
   idempotent:
     support: full
     description: Never changes the host.
 author:
-  - gpufleet contributors
+  - gpufleet contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

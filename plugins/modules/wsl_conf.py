@@ -36,11 +36,15 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports whether the file would change (and the diff, with --diff) without writing it.
   diff_mode:
     support: full
+    description: The file before and after.
   idempotent:
     support: full
-author: gpufleet contributors
+    description: Writes only when the file's content changes.
+author:
+  - gpufleet contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
