@@ -37,16 +37,8 @@ options:
     description: Fail the task (with the remedy) when the result is not compatible.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to show; the module changes nothing.
-  idempotent:
-    support: full
-    description: Never changes the host.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.READ_ONLY
 author:
   - gpufleet contributors (!UNKNOWN)
 """

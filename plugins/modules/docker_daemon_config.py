@@ -59,15 +59,11 @@ options:
     type: raw
     default: "0644"
 attributes:
-  check_mode:
-    support: full
-    description: Reports whether the file would change (and the diff, with --diff) without writing it.
-  diff_mode:
-    support: full
-    description: The file before and after.
   idempotent:
     support: full
     description: Writes only when the file's parsed content changes.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.FILE_EDIT
 author:
   - gpufleet contributors (!UNKNOWN)
 """

@@ -33,9 +33,6 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    support: full
-    description: An action plugin of the same name does the work on the controller.
   check_mode:
     support: full
     description: Reports whether the file would change (and the diff, with --diff) without writing it
@@ -43,6 +40,8 @@ attributes:
   diff_mode:
     support: full
     description: The file before and after.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.ACTION
 author:
   - gpufleet contributors (!UNKNOWN)
 """

@@ -28,16 +28,8 @@ options:
       - The user whose membership of C(docker), C(video) and C(render) is reported.
       - Defaults to C(SUDO_USER) when running under become, else the user running the module.
     type: str
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to show; the module changes nothing.
-  idempotent:
-    support: full
-    description: Never changes the host.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.READ_ONLY
 author:
   - gpufleet contributors (!UNKNOWN)
 """

@@ -34,15 +34,11 @@ options:
     type: bool
     default: false
 attributes:
-  check_mode:
-    support: full
-    description: Reports whether the file would change (and the diff, with --diff) without writing it.
-  diff_mode:
-    support: full
-    description: The file before and after.
   idempotent:
     support: full
     description: Writes only when the file's content changes.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.FILE_EDIT
 author:
   - gpufleet contributors (!UNKNOWN)
 """

@@ -17,16 +17,9 @@ options:
     description: Leave out Docker Desktop's own distros (docker-desktop, docker-desktop-data).
     type: bool
     default: true
-attributes:
-  action:
-    support: full
-    description: An action plugin of the same name does the work on the controller.
-  check_mode:
-    support: full
-    description: Read-only; runs in check mode too.
-  diff_mode:
-    support: none
-    description: Nothing to show; the module changes nothing.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.ACTION
+  - gpufleet.fleet.attributes.READ_ONLY
 author:
   - gpufleet contributors (!UNKNOWN)
 """

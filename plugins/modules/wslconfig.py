@@ -27,16 +27,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  action:
-    support: full
-    description: An action plugin of the same name does the work on the controller.
-  check_mode:
-    support: full
-    description: Reports whether the file would change (and the diff, with --diff) without writing it.
-  diff_mode:
-    support: full
-    description: The file before and after.
+extends_documentation_fragment:
+  - gpufleet.fleet.attributes.ACTION
+  - gpufleet.fleet.attributes.FILE_EDIT
 author:
   - gpufleet contributors (!UNKNOWN)
 """

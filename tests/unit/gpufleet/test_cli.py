@@ -14,7 +14,7 @@ import yaml
 
 from gpufleet import api, cli, starter
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 GROUPS = {"linux", "cloud", "wsl", "windows", "macos"}
 
 
