@@ -28,7 +28,11 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from ansible_runner import Runner
 
 # The checkout this package sits in (a development install); see content().
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -217,7 +221,7 @@ class RunResult:
 
 # --------------------------------------------------------------------------- checks
 
-def _runner():
+def _runner() -> ModuleType:
     try:
         import ansible_runner  # noqa: F401
     except ImportError as exc:  # pragma: no cover - exercised by a test with a fake import
@@ -459,10 +463,10 @@ def check_rollout(extra_vars: dict) -> None:
     use ends ansible-playbook before any host with "Unexpected Exception, this is probably
     a bug: invalid literal for int()", which names neither the variable nor the group.
     Templates ("{{ ... }}") are left to Ansible."""
-    def templated(value):
+    def templated(value: object) -> bool:
         return isinstance(value, str) and "{{" in value
 
-    def batch_ok(value):
+    def batch_ok(value: object) -> bool:
         if isinstance(value, bool):
             return False
         if isinstance(value, int):
@@ -603,10 +607,10 @@ def run(action: str, inventory: str, limit: str | None = None,
     if playbook in PLAY_HOSTS and targeted_hosts(data, playbook, limit, extravars) == set():
         raise NoHostsError(no_hosts_message(data, playbook, limit, extravars, inventory))
 
-    def host(name):
+    def host(name: str) -> HostResult:
         return hosts.setdefault(name, HostResult(host=name))
 
-    def handler(event):
+    def handler(event: dict) -> bool:
         collect_event(event, host, state)
         if on_event is not None:
             on_event(event)
@@ -654,7 +658,7 @@ def run(action: str, inventory: str, limit: str | None = None,
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _runner_output(r) -> str:
+def _runner_output(r: Runner) -> str:
     """ansible-playbook's output of a finished ansible-runner run ("" when there is none)."""
     try:
         handle = r.stdout
@@ -754,7 +758,7 @@ def explain_failure(result: RunResult, output: str | Callable[[], str] = "",
         "playbook")
 
 
-def _truthy(value) -> bool:
+def _truthy(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "yes", "1", "on")
     return bool(value)
@@ -866,29 +870,29 @@ def init(directory: str, force: bool = False) -> list[str]:
     return written
 
 
-def provision(inventory: str, limit: str | None = None, **kw) -> RunResult:
+def provision(inventory: str, limit: str | None = None, **kw: Any) -> RunResult:
     """Provision hosts (site.yml)."""
     return run("provision", inventory, limit, **kw)
 
 
-def plan(inventory: str, limit: str | None = None, **kw) -> RunResult:
+def plan(inventory: str, limit: str | None = None, **kw: Any) -> RunResult:
     """What provision would change: check mode with diff."""
     return run("plan", inventory, limit, check=True, diff=True, **kw)
 
 
-def doctor(inventory: str, limit: str | None = None, **kw) -> RunResult:
+def doctor(inventory: str, limit: str | None = None, **kw: Any) -> RunResult:
     """GPU facts and problems per host; changes nothing."""
     return run("doctor", inventory, limit, **kw)
 
 
 def deploy(inventory: str, limit: str | None = None, services: Iterable[str] | None = None,
-           **kw) -> RunResult:
+           **kw: Any) -> RunResult:
     """Deploy the GPU workloads (optionally only the named services)."""
     if services:
         kw["extra_vars"] = dict(kw.get("extra_vars") or {}, gpu_workload_select=list(services))
     return run("deploy", inventory, limit, **kw)
 
 
-def status(inventory: str, limit: str | None = None, **kw) -> RunResult:
+def status(inventory: str, limit: str | None = None, **kw: Any) -> RunResult:
     """Containers of gpufleet projects and GPU use per host; changes nothing."""
     return run("status", inventory, limit, **kw)

@@ -42,8 +42,12 @@ import os
 import sys
 import tempfile
 import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from gpufleet import api
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 RESTART_HOWTO = ("apply it: rerun with -e docker_engine_restart_running_containers=true "
                  "(the containers stop), or set live-restore: true in "
@@ -65,7 +69,7 @@ def state_path(inventory: str, command: str) -> str:
     return os.path.join(state_dir(), "%s-%s.json" % (key, command))
 
 
-def save_run_state(inventory: str, command: str, result) -> str:
+def save_run_state(inventory: str, command: str, result: api.RunResult) -> str:
     path = state_path(inventory, command)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     doc = {"inventory": os.path.realpath(inventory), "command": command,
@@ -97,12 +101,12 @@ def hosts_to_retry(inventory: str, command: str) -> list[str]:
     return hosts
 
 
-def _console(json_mode):
+def _console(json_mode: bool) -> Console:
     from rich.console import Console
     return Console(stderr=json_mode, highlight=False)
 
 
-def _esc(text) -> str:
+def _esc(text: object) -> str:
     """Text from hosts and Ansible, shown literally (``[gpu-01]`` is not rich markup)."""
     from rich.markup import escape
     return escape(str(text))
@@ -113,14 +117,14 @@ ACTIONS = {"up": "provision", "plan": "plan", "doctor": "doctor", "deploy": "dep
            "status": "status"}
 
 
-def exit_code(result) -> int:
+def exit_code(result: api.RunResult) -> int:
     """0 fine; 1 hosts ran and something failed; 2 no host ran (``error`` says why)."""
     if result.ok:
         return 0
     return 1 if result.hosts else 2
 
 
-def not_run_result(command: str, limit, exc: Exception):
+def not_run_result(command: str, limit: str | None, exc: Exception) -> api.RunResult:
     """The result document of a run refused before anything ran (--json prints it)."""
     action = ACTIONS.get(command, command)
     return api.RunResult(action=action, playbook=api.PLAYBOOKS.get(action, ""), limit=limit,
@@ -128,7 +132,7 @@ def not_run_result(command: str, limit, exc: Exception):
                          error=str(exc), error_kind=getattr(exc, "kind", "usage"))
 
 
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
     written = api.init(args.directory, force=args.force)
     for path in written:
         print("wrote %s" % path)
@@ -139,8 +143,8 @@ def cmd_init(args) -> int:
     return 0
 
 
-def parse_extra_vars(items):
-    out = {}
+def parse_extra_vars(items: Iterable[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for item in items or []:
         item = item.strip()
         if item.startswith("@"):
@@ -157,9 +161,9 @@ def parse_extra_vars(items):
     return out
 
 
-def progress_printer(console):
+def progress_printer(console: Console) -> Callable[[dict], None]:
     """One line per host per task that changed or failed, as it happens."""
-    def on_event(event):
+    def on_event(event: dict) -> None:
         kind = event.get("event")
         data = event.get("event_data") or {}
         host, task = data.get("host"), data.get("task")
@@ -178,23 +182,23 @@ def progress_printer(console):
             console.print("  [red]failed[/red]  %-24s %s: %s"
                           % (_esc(host), _esc(task), _esc(msg[0] if msg else "")))
         elif kind == "runner_on_unreachable":
-            msg = api._strip_prefix(str((data.get("res") or {}).get("msg") or "").strip())
-            msg = msg.splitlines()
+            lines = api._strip_prefix(
+                str((data.get("res") or {}).get("msg") or "").strip()).splitlines()
             console.print("  [red]unreachable[/red] %-20s %s"
-                          % (_esc(host), _esc(msg[0] if msg else "")))
+                          % (_esc(host), _esc(lines[0] if lines else "")))
     return on_event
 
 
-def print_error(result, console):
+def print_error(result: api.RunResult, console: Console) -> None:
     """The run's ``error``: above the table, or alone when no host ran."""
     if not result.error:
         return
     label = {"hosts": "failed", "no_hosts": "no hosts", "playbook": "playbook error",
-             "inventory": "inventory error"}.get(result.error_kind, "error")
+             "inventory": "inventory error"}.get(result.error_kind or "", "error")
     console.print("[bold red]%s[/bold red]: %s" % (label, _esc(result.error)))
 
 
-def summary_table(result, console):
+def summary_table(result: api.RunResult, console: Console) -> None:
     from rich.table import Table
     print_error(result, console)
     if not result.hosts:
@@ -239,7 +243,7 @@ def summary_table(result, console):
                               % (name, p["id"], p["message"], p["remedy"]))
 
 
-def status_table(result, console):
+def status_table(result: api.RunResult, console: Console) -> None:
     from rich.table import Table
     table = Table(title="containers and GPUs")
     table.add_column("host", no_wrap=True)
@@ -257,7 +261,7 @@ def status_table(result, console):
     console.print(table)
 
 
-def cmd_render(args):
+def cmd_render(args: argparse.Namespace) -> int:
     import yaml
     api.content()  # makes the collection importable from a checkout too
     from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import (
@@ -278,7 +282,7 @@ def cmd_render(args):
     return 0
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gpufleet", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -316,7 +320,7 @@ def build_parser():
     return ap
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     limit = getattr(args, "limit", None)
     try:
@@ -334,7 +338,7 @@ def main(argv=None):
         limit = args.limit
         if args.retry_failed:
             limit = ",".join(hosts_to_retry(args.inventory, args.command))
-        kw = dict(extra_vars=parse_extra_vars(args.extra_vars), tags=args.tags,
+        kw: dict[str, Any] = dict(extra_vars=parse_extra_vars(args.extra_vars), tags=args.tags,
                   forks=args.forks, on_event=None if args.json else progress_printer(console))
         if args.command == "deploy":
             if args.remove:

@@ -25,6 +25,7 @@ import copy
 import ntpath
 import os
 import re
+from typing import Any, Callable, Mapping, NoReturn
 
 PLATFORMS = ("linux", "cloud", "wsl2", "windows", "macos", "rocm", "intel")
 VENDORS = ("nvidia", "amd", "intel", "none")
@@ -52,11 +53,11 @@ class ServiceError(ValueError):
     """Invalid service description; the message names the service and the field."""
 
 
-def _err(service, field, msg):
+def _err(service: str, field: str, msg: str) -> NoReturn:
     raise ServiceError("service '%s', field '%s': %s" % (service, field, msg))
 
 
-def parse_size(value, service, field):
+def parse_size(value: object, service: str, field: str) -> int:
     """'4g' / '512m' / 1073741824 -> bytes (int). Negative or malformed: ServiceError."""
     if isinstance(value, bool):
         _err(service, field, "expected a size like 512m or 4g, got %r" % (value,))
@@ -73,11 +74,11 @@ def parse_size(value, service, field):
     return int(number * 1024 ** " kmgt".index((m.group(2) or " ").lower()))
 
 
-def is_bind_source(source):
+def is_bind_source(source: str) -> bool:
     return source.startswith(("/", ".", "~")) or bool(_WIN_ABS.match(source)) or "\\" in source
 
 
-def split_volume(spec, service):
+def split_volume(spec: object, service: str) -> tuple[str, str, str | None]:
     """'src:dst[:mode]' (Windows drive letters allowed in src) -> (src, dst, mode)."""
     if not isinstance(spec, str) or not spec:
         _err(service, "volumes", "each volume is a string 'source:target[:ro]', got %r" % (spec,))
@@ -94,13 +95,15 @@ def split_volume(spec, service):
     return drive + parts[0], parts[1], mode
 
 
-def validate_services(services, platform, path_exists=os.path.exists):
+def validate_services(services: object, platform: str,
+                      path_exists: Callable[[str], bool] | None = os.path.exists
+                      ) -> dict[str, dict[str, Any]]:
     """Check every service; return a normalized copy.  Raises ServiceError."""
     if platform not in PLATFORMS:
         raise ServiceError("platform must be one of %s, got %r" % (", ".join(PLATFORMS), platform))
     if not isinstance(services, dict) or not services:
         raise ServiceError("services must be a non-empty mapping of name -> description")
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, desc in services.items():
         if not isinstance(name, str) or not _NAME.match(name):
             raise ServiceError("service name %r: use letters, digits, '.', '_' or '-'" % (name,))
@@ -114,7 +117,7 @@ def validate_services(services, platform, path_exists=os.path.exists):
         svc = copy.deepcopy(desc)
         env = svc.get("environment")
         if isinstance(env, list):
-            parsed = {}
+            parsed: dict[str, str] = {}
             for item in env:
                 if not isinstance(item, str) or "=" not in item:
                     _err(name, "environment", "list items must be 'KEY=value', got %r" % (item,))
@@ -162,7 +165,8 @@ def validate_services(services, platform, path_exists=os.path.exists):
     return out
 
 
-def _check_volume(spec, service, platform, path_exists):
+def _check_volume(spec: object, service: str, platform: str,
+                  path_exists: Callable[[str], bool] | None) -> dict[str, Any]:
     src, dst, mode = split_volume(spec, service)
     if not dst.startswith("/"):
         _err(service, "volumes", "%r: the container path must be absolute" % spec)
@@ -184,7 +188,7 @@ def _check_volume(spec, service, platform, path_exists):
     return {"source": src, "target": dst, "mode": mode, "bind": is_bind_source(src)}
 
 
-def _check_gpu(gpu, service):
+def _check_gpu(gpu: object, service: str) -> dict[str, Any]:
     if gpu is None:
         return {"policy": "none"}
     if not isinstance(gpu, dict):
@@ -217,7 +221,7 @@ def _check_gpu(gpu, service):
 
 # --------------------------------------------------------------------------- render
 
-def effective_vendor(platform, gpu_vendor):
+def effective_vendor(platform: str, gpu_vendor: str | None) -> str:
     if platform == "rocm":
         return "amd"
     if platform == "intel":
@@ -227,9 +231,11 @@ def effective_vendor(platform, gpu_vendor):
     return gpu_vendor or "nvidia"
 
 
-def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runtime",
-           gpu_available=True, container_platform=None, render_gid=None,
-           path_exists=os.path.exists):
+def render(services: object, platform: str, project_name: str, gpu_vendor: str = "nvidia",
+           gpu_mode: str = "runtime", gpu_available: bool = True,
+           container_platform: str | None = None, render_gid: int | str | None = None,
+           path_exists: Callable[[str], bool] | None = os.path.exists
+           ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Validate and render.  Returns (compose_document, warnings, gpu_services)."""
     if gpu_vendor not in VENDORS:
         raise ServiceError("gpu_vendor must be one of %s" % ", ".join(VENDORS))
@@ -240,9 +246,12 @@ def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runt
                            "(compose's rule)" % (project_name,))
     normalized = validate_services(services, platform, path_exists)
     vendor = effective_vendor(platform, gpu_vendor)
-    warnings, doc_services, named_volumes, gpu_services = [], {}, {}, []
+    warnings: list[str] = []
+    doc_services: dict[str, dict[str, Any]] = {}
+    named_volumes: dict[str, dict[str, Any]] = {}
+    gpu_services: list[str] = []
     for name, svc in normalized.items():
-        out = {"image": svc["image"]}
+        out: dict[str, Any] = {"image": svc["image"]}
         for key in ("command", "entrypoint", "working_dir", "user", "depends_on"):
             if key in svc:
                 out[key] = svc[key]
@@ -270,7 +279,7 @@ def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runt
         labels = dict(svc.get("labels") or {})
         labels["gpufleet.project"] = project_name
         res = svc.get("resources") or {}
-        limits = {}
+        limits: dict[str, str] = {}
         if "cpus" in res:
             limits["cpus"] = str(res["cpus"])
         if "memory" in res:
@@ -304,7 +313,7 @@ def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runt
                 warnings.append(msg + "; running on the CPU")
             else:
                 use_gpu = True
-        deploy = {}
+        deploy: dict[str, Any] = {}
         if use_gpu:
             gpu_services.append(name)
             labels["gpufleet.gpu"] = vendor
@@ -313,7 +322,7 @@ def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runt
                     {"driver": "cdi", "device_ids": _cdi_devices(gpu),
                      "capabilities": gpu["capabilities"]}]}
             elif vendor == "nvidia":
-                request = {"driver": "nvidia", "capabilities": gpu["capabilities"]}
+                request: dict[str, Any] = {"driver": "nvidia", "capabilities": gpu["capabilities"]}
                 if "device_ids" in gpu:
                     request["device_ids"] = gpu["device_ids"]
                 else:
@@ -328,19 +337,19 @@ def render(services, platform, project_name, gpu_vendor="nvidia", gpu_mode="runt
             out["deploy"] = deploy
         out["labels"] = labels
         doc_services[name] = out
-    doc = {"name": project_name, "services": doc_services}
+    doc: dict[str, Any] = {"name": project_name, "services": doc_services}
     if named_volumes:
         doc["volumes"] = named_volumes
     return doc, warnings, gpu_services
 
 
-def _env_value(value):
+def _env_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
 
 
-def _cdi_devices(gpu):
+def _cdi_devices(gpu: Mapping[str, Any]) -> list[str]:
     if "device_ids" in gpu:
         return ["nvidia.com/gpu=%s" % i for i in gpu["device_ids"]]
     count = gpu.get("count", "all")
@@ -349,12 +358,12 @@ def _cdi_devices(gpu):
     return ["nvidia.com/gpu=%d" % i for i in range(count)]
 
 
-def _render_volume(vol, platform):
+def _render_volume(vol: Mapping[str, Any], platform: str) -> dict[str, Any] | str:
     src = vol["source"]
     if platform == "windows" and vol["bind"]:
         # Long syntax: a drive letter's colon cannot be confused with the separator.
-        long = {"type": "bind", "source": ntpath.normpath(src).replace("\\", "/"),
-                "target": vol["target"]}
+        long: dict[str, Any] = {"type": "bind", "source": ntpath.normpath(src).replace("\\", "/"),
+                                "target": vol["target"]}
         if vol["mode"] and vol["mode"].startswith("ro"):
             long["read_only"] = True
         return long

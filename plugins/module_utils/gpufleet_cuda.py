@@ -12,13 +12,14 @@ Pure Python, standard library only: runs on managed hosts too.
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable, Mapping
 
 # (cuda "major.minor", update label, linux min driver, windows min driver)
 # GA rows first; an update row may raise the floor for that update only.
 # Update labels: "U<n>" applies to toolkit X.Y.Z with Z >= n (CUDA 11.1 and later number
 # updates as the patch level); a full version such as "9.2.148" applies to toolkits at or
 # above that version (before 11.1 the third number is a build number, not an update).
-TOOLKIT_DRIVERS = (
+TOOLKIT_DRIVERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("13.3", "GA", "610.43.02", None),
     ("13.2", "GA", "595.45.04", None),
     ("13.2", "U1", "595.58.03", None),
@@ -84,14 +85,14 @@ OLDEST_CUDA = "8.0"
 
 # Minor-version compatibility: any toolkit of the family runs (without PTX JIT of newer
 # features) on a driver in [min, max).  REFERENCE.md 6.1.
-FAMILY_DRIVERS = {
+FAMILY_DRIVERS: dict[int, dict[str, str | None]] = {
     13: {"linux": "580", "windows": "580", "max": None},
     12: {"linux": "525.60.13", "windows": "527.41", "max": "580"},
     11: {"linux": "450.80.02", "windows": "452.39", "max": "525"},
 }
 
 
-def parse_version(text):
+def parse_version(text: object) -> tuple[int, ...] | None:
     """'535.54.03' -> (535, 54, 3); '12.2' -> (12, 2). None when there is no number."""
     if text is None:
         return None
@@ -99,7 +100,7 @@ def parse_version(text):
     return tuple(int(n) for n in nums) if nums else None
 
 
-def version_ge(a, b):
+def version_ge(a: object, b: object) -> bool:
     pa, pb = parse_version(a), parse_version(b)
     if pa is None or pb is None:
         return False
@@ -107,7 +108,7 @@ def version_ge(a, b):
     return pa + (0,) * (width - len(pa)) >= pb + (0,) * (width - len(pb))
 
 
-def ga_min_driver(cuda, os_name="linux"):
+def ga_min_driver(cuda: object, os_name: str = "linux") -> str | None:
     """Minimum driver for the GA release of a CUDA 'major.minor' (None when unknown/N/A)."""
     mm = ".".join(str(p) for p in (parse_version(cuda) or ())[:2])
     for ver, update, linux, windows in TOOLKIT_DRIVERS:
@@ -116,7 +117,7 @@ def ga_min_driver(cuda, os_name="linux"):
     return None
 
 
-def max_cuda_for_driver(driver_version, os_name="linux"):
+def max_cuda_for_driver(driver_version: object, os_name: str = "linux") -> str | None:
     """Highest CUDA 'major.minor' whose GA floor the driver meets (table lookup).
 
     nvidia-smi reports this itself in ``<cuda_version>``; this is the fallback for
@@ -128,7 +129,8 @@ def max_cuda_for_driver(driver_version, os_name="linux"):
         if update != "GA" or floor is None:
             continue
         if version_ge(driver_version, floor):
-            if best is None or parse_version(ver) > parse_version(best):
+            # Table versions always parse; ``or ()`` only tells the type checker so.
+            if best is None or (parse_version(ver) or ()) > (parse_version(best) or ()):
                 best = ver
     return best
 
@@ -136,7 +138,7 @@ def max_cuda_for_driver(driver_version, os_name="linux"):
 FORWARD_COMPAT_MIN_DRIVER = "450"  # oldest branch NVIDIA ships cuda-compat for (data centre)
 
 
-def _toolkit_floor(cuda, os_name):
+def _toolkit_floor(cuda: object, os_name: str) -> tuple[str | None, str | None]:
     """(min_driver, label) for a CUDA 'X.Y' or 'X.Y.Z' (update rows when Z > 0)."""
     parts = parse_version(cuda) or ()
     if len(parts) < 2:
@@ -161,7 +163,8 @@ def _toolkit_floor(cuda, os_name):
     return value, label
 
 
-def check_compat(driver_version, cuda_version, os_name="linux"):
+def check_compat(driver_version: str, cuda_version: str,
+                 os_name: str = "linux") -> dict[str, Any]:
     """Decide how a CUDA toolkit runs on a driver (NVIDIA's compatibility rules).
 
     Returns dict(compatible, mode, min_driver, family_min_driver, max_native_cuda, msg).
@@ -222,7 +225,8 @@ def check_compat(driver_version, cuda_version, os_name="linux"):
     return result
 
 
-def _check_before_11(driver_version, cuda_version, os_name, native_min):
+def _check_before_11(driver_version: str, cuda_version: str, os_name: str,
+                     native_min: str) -> dict[str, Any]:
     """CUDA 8.0-10.2: no minor-version compatibility, so only the toolkit's own floor counts."""
     result = {"compatible": False, "mode": "incompatible", "min_driver": native_min,
               "family_min_driver": native_min,
@@ -241,14 +245,15 @@ def _check_before_11(driver_version, cuda_version, os_name, native_min):
     return result
 
 
-def cuda_from_image_config(env=None, labels=None):
+def cuda_from_image_config(env: Iterable[str] | None = None, labels: Mapping[str, str] | None = None
+                           ) -> tuple[str | None, str | None]:
     """The CUDA version an image needs, from its config (``docker image inspect``).
 
     NVIDIA's CUDA images set ``NVIDIA_REQUIRE_CUDA="cuda>=12.4 brand=tesla,driver>=470,..."``
     and ``CUDA_VERSION=12.4.1``; some images carry a ``com.nvidia.cuda.version`` label.
     Returns (version, source) or (None, None).
     """
-    values = {}
+    values: dict[str, str] = {}
     for item in env or []:
         key, dummy, value = item.partition("=")
         values[key] = value

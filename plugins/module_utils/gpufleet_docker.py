@@ -13,13 +13,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+from typing import Any, Mapping
 
 
 class ConfigError(ValueError):
     """Invalid input for a daemon.json edit; the message says what to fix."""
 
 
-def load_daemon_json(text, path="/etc/docker/daemon.json"):
+def load_daemon_json(text: str | None, path: str = "/etc/docker/daemon.json") -> dict[str, Any]:
     """Parse daemon.json text; an empty file counts as {}."""
     if text is None or not text.strip():
         return {}
@@ -34,7 +35,8 @@ def load_daemon_json(text, path="/etc/docker/daemon.json"):
     return data
 
 
-def merge_settings(current, settings, list_merge="replace"):
+def merge_settings(current: dict[str, Any], settings: Mapping[str, Any],
+                   list_merge: str = "replace") -> dict[str, Any]:
     """Deep-merge ``settings`` into a copy of ``current``.
 
     Objects merge key by key, recursively.  Lists replace, or with ``list_merge='union'``
@@ -48,7 +50,8 @@ def merge_settings(current, settings, list_merge="replace"):
     return result
 
 
-def _merge_into(target, settings, list_merge, path):
+def _merge_into(target: dict[str, Any], settings: Mapping[str, Any], list_merge: str,
+                path: list[str]) -> None:
     for key, value in settings.items():
         if not isinstance(key, str):
             raise ConfigError("daemon.json keys must be strings, got %r at %s"
@@ -64,7 +67,7 @@ def _merge_into(target, settings, list_merge, path):
             target[key] = copy.deepcopy(value)
 
 
-def remove_settings(current, settings):
+def remove_settings(current: dict[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
     """Remove from a copy of ``current`` every key named in ``settings``.
 
     A nested object in ``settings`` descends; any other value (null, true, ...) removes
@@ -77,7 +80,7 @@ def remove_settings(current, settings):
     return result
 
 
-def _remove_from(target, settings):
+def _remove_from(target: dict[str, Any], settings: Mapping[str, Any]) -> None:
     for key, value in settings.items():
         if key not in target:
             continue
@@ -92,14 +95,14 @@ def _remove_from(target, settings):
             del target[key]
 
 
-def render_daemon_json(data):
+def render_daemon_json(data: Mapping[str, Any]) -> str:
     """The bytes written to disk: 4-space indent (nvidia-ctk's format), trailing newline."""
     return json.dumps(data, indent=4, ensure_ascii=False) + "\n"
 
 
-def changed_keys(before, after, prefix=""):
+def changed_keys(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[str]:
     """Dotted paths that differ between two configs (for messages and RETURN)."""
-    keys = []
+    keys: list[str] = []
     for key in sorted(set(before) | set(after)):
         path = prefix + key
         b, a = before.get(key, _MISSING), after.get(key, _MISSING)
@@ -115,7 +118,7 @@ _MISSING = object()
 
 # --------------------------------------------------------------------------- docker info
 
-def parse_docker_info(text):
+def parse_docker_info(text: str | bytes) -> dict[str, Any]:
     """``docker info --format '{{json .}}'`` -> the fields gpufleet uses.
 
     When the client cannot reach the daemon, docker prints client info with
@@ -154,7 +157,7 @@ def parse_docker_info(text):
 
 # --------------------------------------------------------------------------- CDI
 
-def parse_cdi_spec(text):
+def parse_cdi_spec(text: str | None) -> list[str]:
     """Fully-qualified CDI device names (``vendor.com/class=name``) in one spec file.
 
     Specs are YAML (as ``nvidia-ctk cdi generate`` writes them) or JSON.  PyYAML is used
@@ -162,7 +165,7 @@ def parse_cdi_spec(text):
     and amd-ctk emit (top-level ``kind:`` and ``devices:`` entries ``- name:``).
     """
     text = text or ""
-    data = None
+    data: Any = None
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
@@ -185,10 +188,13 @@ def parse_cdi_spec(text):
     return _parse_cdi_lines(text)
 
 
-def _parse_cdi_lines(text):
+def _parse_cdi_lines(text: str) -> list[str]:
     """Block-style YAML only: a device's ``name`` is either the item's first key
     (``- name: x``) or a later key aligned with it (``  name: x``)."""
-    kind, names, in_devices, item_indent = None, [], False, None
+    kind: str | None = None
+    names: list[str] = []
+    in_devices = False
+    item_indent: int | None = None
     for raw in text.splitlines():
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue

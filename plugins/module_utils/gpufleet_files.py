@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import TYPE_CHECKING, Any
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
-def read_text(path):
+
+def read_text(path: str) -> str | None:
     """The file's text, or None when it does not exist."""
     if not os.path.exists(path):
         return None
@@ -17,13 +21,14 @@ def read_text(path):
         return to_native(fh.read(), errors="surrogate_or_strict")
 
 
-def write_text(module, path, before, after, mode="0644", backup=False):
+def write_text(module: AnsibleModule, path: str, before: str | None, after: str,
+               mode: str | int = "0644", backup: bool = False) -> dict[str, Any]:
     """Write ``after`` to ``path`` (whose current text is ``before``, None if absent).
 
     Returns the result keys to add: changed, diff (with --diff), backup_file. Does nothing
     but report in check mode. The caller has already decided that before != after.
     """
-    result = {"changed": True}
+    result: dict[str, Any] = {"changed": True}
     if module._diff:
         result["diff"] = {"before": before or "", "after": after,
                           "before_header": path if before is not None else path + " (absent)",

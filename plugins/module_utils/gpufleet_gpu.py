@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import parse_cdi_spec, parse_docker_info
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import (
@@ -30,9 +31,9 @@ BIN_DIRS = ("/usr/bin", "/usr/local/bin", "/usr/sbin", "/bin")
 WSL_LIB = "/usr/lib/wsl/lib"
 
 
-def scan_drm(probe):
+def scan_drm(probe: Probe) -> list[dict[str, Any]]:
     """GPUs seen by the kernel's DRM subsystem: /sys/class/drm/cardN/device/{vendor,device}."""
-    cards = []
+    cards: list[dict[str, Any]] = []
     for entry in sorted(probe.listdir("/sys/class/drm")):
         if not re.match(r"^card[0-9]{1,6}$", entry):
             continue
@@ -63,23 +64,25 @@ class Probe(object):
     UTF-8 are decoded with U+FFFD (never None for a readable file, never a surrogate).
     """
 
-    def __init__(self, run, root="/", env=None, system="Linux", osrelease=None):
+    def __init__(self, run: Callable[[list[str]], tuple[int, str | bytes, str | bytes]],
+                 root: str = "/", env: dict[str, str] | None = None, system: str = "Linux",
+                 osrelease: str | None = None) -> None:
         self._run = run
         self.root = root
         self.env = env or {}
         self.system = system
         self._osrelease = osrelease
 
-    def path(self, p):
+    def path(self, p: str) -> str:
         return os.path.join(self.root, p.lstrip("/"))
 
-    def exists(self, p):
+    def exists(self, p: str) -> bool:
         try:
             return os.path.lexists(self.path(p))
         except (ValueError, TypeError):
             return False
 
-    def read(self, p, limit=MAX_TOOL_OUTPUT):
+    def read(self, p: str, limit: int = MAX_TOOL_OUTPUT) -> str | None:
         """The file's text, or None when it cannot be read (missing, a directory, no access)."""
         try:
             with open(self.path(p), "rb") as fh:
@@ -88,32 +91,32 @@ class Probe(object):
             return None
         return data.decode("utf-8", "replace")
 
-    def readlink(self, p):
+    def readlink(self, p: str) -> str | None:
         try:
             return os.readlink(self.path(p))
         except (OSError, ValueError, TypeError):
             return None
 
-    def listdir(self, p):
+    def listdir(self, p: str) -> list[str]:
         try:
             return os.listdir(self.path(p))
         except (OSError, ValueError, TypeError):
             return []
 
-    def mtime(self, p):
+    def mtime(self, p: str) -> float | None:
         try:
             return os.stat(self.path(p)).st_mtime
         except (OSError, ValueError, TypeError):
             return None
 
-    def which(self, name, extra_dirs=()):
+    def which(self, name: str, extra_dirs: Iterable[str] = ()) -> str | None:
         for d in tuple(extra_dirs) + BIN_DIRS:
             if os.access(self.path(os.path.join(d, name)), os.X_OK) and \
                     os.path.isfile(self.path(os.path.join(d, name))):
                 return os.path.join(d, name)
         return None
 
-    def run(self, argv):
+    def run(self, argv: list[str]) -> tuple[int, str, str]:
         """-> (rc, stdout, stderr) as text; rc 127 when the binary is missing, 126 when it
         could not be started. Output that is not UTF-8 arrives with U+FFFD in its place."""
         try:
@@ -127,7 +130,7 @@ class Probe(object):
         return rc, clean_text(stdout), clean_text(stderr)
 
     @property
-    def osrelease(self):
+    def osrelease(self) -> str:
         if self._osrelease is not None:
             return self._osrelease
         return (self.read("/proc/sys/kernel/osrelease") or "").strip()
@@ -135,8 +138,8 @@ class Probe(object):
 
 # --------------------------------------------------------------------------- collection
 
-def _device_nodes(probe):
-    nodes = []
+def _device_nodes(probe: Probe) -> list[str]:
+    nodes: list[str] = []
     for name in sorted(probe.listdir("/dev")):
         if re.match(r"nvidia", name) or name in ("dxg", "kfd"):
             nodes.append("/dev/" + name)
@@ -145,7 +148,7 @@ def _device_nodes(probe):
     return nodes
 
 
-def _dockerd_started_at(probe):
+def _dockerd_started_at(probe: Probe) -> float | None:
     """Epoch seconds at which the running dockerd started, or None."""
     btime = None
     for line in (probe.read("/proc/stat") or "").splitlines():
@@ -166,18 +169,19 @@ def _dockerd_started_at(probe):
     return None
 
 
-def collect_docker(probe):
+def collect_docker(probe: Probe) -> dict[str, Any]:
     docker_bin = probe.which("docker")
     dockerd_bin = probe.which("dockerd")
     enabled = any(probe.exists("/etc/systemd/system/%s.wants/%s" % (target, unit))
                   for target, unit in (("multi-user.target", "docker.service"),
                                        ("sockets.target", "docker.socket")))
-    out = {"installed": bool(docker_bin or dockerd_bin), "running": False,
-           "service_enabled": enabled,
-           "server_version": None, "runtimes": [], "default_runtime": None,
-           "cdi_spec_dirs": list(DEFAULT_CDI_DIRS), "cdi_devices": [], "cdi_enabled": None,
-           "daemon_config_mtime": probe.mtime("/etc/docker/daemon.json"),
-           "started_at": None, "error": None}
+    out: dict[str, Any] = {"installed": bool(docker_bin or dockerd_bin), "running": False,
+                           "service_enabled": enabled,
+                           "server_version": None, "runtimes": [], "default_runtime": None,
+                           "cdi_spec_dirs": list(DEFAULT_CDI_DIRS), "cdi_devices": [],
+                           "cdi_enabled": None,
+                           "daemon_config_mtime": probe.mtime("/etc/docker/daemon.json"),
+                           "started_at": None, "error": None}
     if docker_bin:
         rc, stdout, stderr = probe.run([docker_bin, "info", "--format", "{{json .}}"])
         if rc == 0 and stdout.strip():
@@ -198,7 +202,7 @@ def collect_docker(probe):
             out["error"] = _snippet(stderr or stdout, 500) or "docker info failed"
     if out["running"]:
         out["started_at"] = _dockerd_started_at(probe)
-    seen = []
+    seen: list[str] = []
     dirs = [d for d in (out["cdi_spec_dirs"] or DEFAULT_CDI_DIRS) if isinstance(d, str)]
     out["cdi_spec_dirs"] = dirs
     for d in dirs or DEFAULT_CDI_DIRS:
@@ -216,15 +220,15 @@ def collect_docker(probe):
     return out
 
 
-def collect_groups(probe, user):
+def collect_groups(probe: Probe, user: str | None) -> dict[str, bool | None]:
     """{group: bool} membership of ``user`` in docker/video/render (from /etc/group)."""
     primary_gid = None
     for line in (probe.read("/etc/passwd") or "").splitlines():
         parts = line.split(":")
         if len(parts) > 3 and parts[0] == user:
             primary_gid = parts[3]
-    result = {}
-    groups = {}
+    result: dict[str, bool | None] = {}
+    groups: dict[str, tuple[str, list[str]]] = {}
     for line in (probe.read("/etc/group") or "").splitlines():
         parts = line.split(":")
         if len(parts) >= 4:
@@ -238,7 +242,7 @@ def collect_groups(probe, user):
     return result
 
 
-def run_nvidia_smi(probe, platform):
+def run_nvidia_smi(probe: Probe, platform: str) -> dict[str, Any]:
     """Run ``nvidia-smi -q -x`` (on WSL2 the copy in /usr/lib/wsl/lib) and read it.
 
     Returns dict(found, rc, parsed, error, cause, parse_error):
@@ -246,8 +250,8 @@ def run_nvidia_smi(probe, platform):
     NVIDIA_SMI_FAILURES). ``parse_error``: it exited 0 but printed something that is not an
     nvidia-smi XML log. A failed run that still printed an XML log keeps what it listed.
     """
-    out = {"found": False, "rc": None, "parsed": None, "error": None, "cause": None,
-           "parse_error": None}
+    out: dict[str, Any] = {"found": False, "rc": None, "parsed": None, "error": None, "cause": None,
+                           "parse_error": None}
     extra = (WSL_LIB,) if platform == "wsl2" else ()
     smi = probe.which("nvidia-smi", extra_dirs=extra)
     if not smi:
@@ -276,7 +280,7 @@ def run_nvidia_smi(probe, platform):
     return out
 
 
-def _driver_evidence(probe, cause):
+def _driver_evidence(probe: Probe, cause: str) -> str:
     """Correct a message-based cause with what the host shows.
 
     A loaded nvidia kernel module shows /proc/driver/nvidia/version and /sys/module/nvidia
@@ -295,15 +299,15 @@ def _driver_evidence(probe, cause):
     return cause
 
 
-def collect_nvidia(probe, platform):
+def collect_nvidia(probe: Probe, platform: str) -> tuple[dict[str, Any] | None, str | None]:
     """Run nvidia-smi (the WSL copy lives in /usr/lib/wsl/lib).  -> (parsed|None, error|None)."""
     result = run_nvidia_smi(probe, platform)
     return result["parsed"], result["error"] or result["parse_error"]
 
 
-def run_rocm_smi(probe):
+def run_rocm_smi(probe: Probe) -> dict[str, Any]:
     """Run rocm-smi and read it. -> dict(found, rc, gpus, error, parse_error)."""
-    out = {"found": False, "rc": None, "gpus": None, "error": None, "parse_error": None}
+    out: dict[str, Any] = {"found": False, "rc": None, "gpus": None, "error": None, "parse_error": None}
     smi = probe.which("rocm-smi", extra_dirs=("/opt/rocm/bin",))
     if not smi:
         return out
@@ -321,14 +325,14 @@ def run_rocm_smi(probe):
     return out
 
 
-def collect_amd(probe):
+def collect_amd(probe: Probe) -> tuple[list[dict[str, Any]] | None, str | None]:
     result = run_rocm_smi(probe)
     return result["gpus"], result["error"] or result["parse_error"]
 
 
-def _wsl_linux_driver(probe):
+def _wsl_linux_driver(probe: Probe) -> list[str]:
     """Evidence of a Linux NVIDIA driver installed inside WSL (it must never be)."""
-    evidence = []
+    evidence: list[str] = []
     if probe.exists("/proc/driver/nvidia/version"):
         evidence.append("/proc/driver/nvidia/version")
     if probe.exists("/sys/module/nvidia"):
@@ -342,7 +346,7 @@ def _wsl_linux_driver(probe):
     return evidence
 
 
-def _wsl_ldconfig(probe):
+def _wsl_ldconfig(probe: Probe) -> dict[str, list[str]]:
     """Scan the library cache without writing it (-N -X) and sort the output."""
     ldconfig = probe.which("ldconfig", extra_dirs=("/sbin", "/usr/sbin"))
     if not ldconfig:
@@ -351,7 +355,7 @@ def _wsl_ldconfig(probe):
     return classify_ldconfig_output((stdout or "") + "\n" + (stderr or ""))
 
 
-def collect(probe, user="root"):
+def collect(probe: Probe, user: str | None = "root") -> dict[str, Any]:
     """All of gpu_facts, as one dict (``ansible_facts.gpufleet``).
 
     Never raises on what the host's tools print: an output gpufleet cannot read becomes a
@@ -360,18 +364,19 @@ def collect(probe, user="root"):
     platform = detect_platform(probe.system, probe.osrelease, probe.exists("/dev/dxg"),
                                probe.exists("/proc/sys/fs/binfmt_misc/WSLInterop")
                                or probe.exists("/usr/lib/wsl/lib"))
-    facts = {"platform": platform, "gpus": {"nvidia": [], "amd": [], "intel": [], "apple": [],
-                                            "other": []},
-             "nvidia": {"driver_version": None, "cuda_version": None,
-                        "cuda_version_source": None, "smi": None, "smi_rc": None,
-                        "error": None, "error_cause": None, "parse_error": None,
-                        "attached_gpus": None, "listed_gpus": 0},
-             "amd": {"rocm_smi": None, "smi_rc": None, "error": None, "parse_error": None},
-             "device_nodes": [], "docker": {}, "groups": {}, "user": user,
-             "toolkit": {}, "wsl": {}, "problems": [], "packages": {},
-             "os": parse_os_release(probe.read("/etc/os-release")) if probe.system != "Darwin"
-             else {"distribution": "MacOSX", "family": "Darwin", "release": None,
-                   "version": None, "major_version": None}}
+    facts: dict[str, Any] = {
+        "platform": platform,
+        "gpus": {"nvidia": [], "amd": [], "intel": [], "apple": [], "other": []},
+        "nvidia": {"driver_version": None, "cuda_version": None,
+                   "cuda_version_source": None, "smi": None, "smi_rc": None,
+                   "error": None, "error_cause": None, "parse_error": None,
+                   "attached_gpus": None, "listed_gpus": 0},
+        "amd": {"rocm_smi": None, "smi_rc": None, "error": None, "parse_error": None},
+        "device_nodes": [], "docker": {}, "groups": {}, "user": user,
+        "toolkit": {}, "wsl": {}, "problems": [], "packages": {},
+        "os": parse_os_release(probe.read("/etc/os-release")) if probe.system != "Darwin"
+        else {"distribution": "MacOSX", "family": "Darwin", "release": None,
+              "version": None, "major_version": None}}
     if platform == "macos":
         rc, stdout, dummy = probe.run(["system_profiler", "SPDisplaysDataType", "-json"])
         if rc == 0:
@@ -430,5 +435,5 @@ def collect(probe, user="root"):
     return make_json_safe(facts)
 
 
-def gpu_count(facts):
+def gpu_count(facts: Mapping[str, Any]) -> int:
     return sum(len(v) for v in facts["gpus"].values())

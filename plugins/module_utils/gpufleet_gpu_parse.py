@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from typing import Any, Iterable
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import max_cuda_for_driver
 
@@ -32,7 +33,7 @@ _XML_INVALID = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff
 _SURROGATES = re.compile(u"[\ud800-\udfff]")
 
 
-def clean_text(value):
+def clean_text(value: object) -> str:
     """Any tool output -> text that is valid Unicode (no lone surrogates).
 
     Bytes are decoded as UTF-8 with U+FFFD for what is not UTF-8 (latin-1 process names);
@@ -53,7 +54,7 @@ def clean_text(value):
         return _SURROGATES.sub(u"\ufffd", value)
 
 
-def make_json_safe(value):
+def make_json_safe(value: Any) -> Any:
     """Facts -> the same facts with every string free of lone surrogates (defence in depth)."""
     if isinstance(value, dict):
         return dict((clean_text(k) if isinstance(k, (str, bytes)) else k, make_json_safe(v))
@@ -65,14 +66,14 @@ def make_json_safe(value):
     return value
 
 
-def _snippet(text, limit=200):
+def _snippet(text: object, limit: int = 200) -> str:
     """The start of a tool's output for a message: one line, printable, bounded."""
     flat = u" ".join(clean_text(text).split())
     cut = u"".join(c if c.isprintable() else u"\ufffd" for c in flat[:limit])
     return cut + (u"..." if len(flat) > limit else u"")
 
 
-def is_placeholder(value):
+def is_placeholder(value: object) -> bool:
     """True for what nvidia-smi / rocm-smi print instead of a value.
 
     ``N/A``, ``[N/A]``, ``Not Found``, ``Unknown Error``, ``[Not Supported]``,
@@ -93,7 +94,7 @@ _PLACEHOLDERS = frozenset((
     "gpu is lost", "requested functionality has been deprecated", "-"))
 
 
-def _value(raw, keep=()):
+def _value(raw: object, keep: tuple[str, ...] = ()) -> str | None:
     """A tool's string -> the string, or None when it is a placeholder / not a string."""
     if not isinstance(raw, (str, bytes, int, float)) or isinstance(raw, bool):
         return None
@@ -105,7 +106,7 @@ def _value(raw, keep=()):
     return text[:MAX_VALUE_CHARS]
 
 
-def _int(raw, digits=12):
+def _int(raw: object, digits: int = 12) -> int | None:
     """'42' -> 42; anything else (N/A, '4x', '²', a 5000-digit string) -> None."""
     text = _value(raw)
     if text is None or not re.match(r"^[0-9]{1,%d}$" % digits, text):
@@ -117,7 +118,7 @@ _CUDA_RE = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,5})?$")
 _DRIVER_RE = re.compile(r"^[0-9]{1,5}(\.[0-9]{1,5}){0,3}$")
 
 
-def _check_size(text, tool):
+def _check_size(text: object, tool: str) -> None:
     if text is None:
         raise ParseError("%s printed nothing" % tool)
     if not isinstance(text, str):
@@ -129,7 +130,8 @@ def _check_size(text, tool):
 
 # --------------------------------------------------------------------------- nvidia
 
-def _text(el, path, default=None, keep=()):
+def _text(el: ET.Element, path: str, default: str | None = None,
+          keep: tuple[str, ...] = ()) -> str | None:
     node = el.find(path)
     if node is None or node.text is None:
         return default
@@ -137,7 +139,7 @@ def _text(el, path, default=None, keep=()):
     return default if value is None else value
 
 
-def _mib(value):
+def _mib(value: str | None) -> int | None:
     """'81920 MiB' -> 81920 (int MiB); None for N/A."""
     if not value:
         return None
@@ -145,14 +147,14 @@ def _mib(value):
     return int(m.group(1)) if m else None
 
 
-def _percent(value):
+def _percent(value: str | None) -> int | None:
     if not value:
         return None
     m = re.match(r"^([0-9]{1,3})\s*%$", value.strip())
     return int(m.group(1)) if m else None
 
 
-def parse_nvidia_smi_xml(text):
+def parse_nvidia_smi_xml(text: str | bytes | None) -> dict[str, Any]:
     """Parse ``nvidia-smi -q -x``.
 
     Returns {driver_version, cuda_version, cuda_version_source, attached_gpus, listed_gpus,
@@ -189,9 +191,9 @@ def parse_nvidia_smi_xml(text):
     if cuda is None and driver:
         cuda = max_cuda_for_driver(driver)
         cuda_source = "driver-table" if cuda else None
-    gpus = []
+    gpus: list[dict[str, Any]] = []
     for index, gpu in enumerate(root.findall("gpu")):
-        mig_devices = []
+        mig_devices: list[dict[str, Any]] = []
         for mig in gpu.findall("mig_devices/mig_device"):
             mig_index = _int(_text(mig, "index"), 6)
             mig_devices.append({
@@ -298,7 +300,7 @@ NVIDIA_SMI_UNKNOWN_REMEDY = (
 NVIDIA_SMI_CAUSES = tuple(failure[0] for failure in NVIDIA_SMI_FAILURES) + ("unknown",)
 
 
-def classify_nvidia_smi_failure(rc, output):
+def classify_nvidia_smi_failure(rc: int | None, output: object) -> tuple[str, str]:
     """(cause, remedy) for a failed nvidia-smi run; cause ``unknown`` when not recognised."""
     text = clean_text(output)
     for cause, pattern, remedy in NVIDIA_SMI_FAILURES:
@@ -309,7 +311,7 @@ def classify_nvidia_smi_failure(rc, output):
     return "unknown", NVIDIA_SMI_UNKNOWN_REMEDY
 
 
-def nvidia_smi_remedy(cause):
+def nvidia_smi_remedy(cause: str) -> str:
     for name, _pattern, remedy in NVIDIA_SMI_FAILURES:
         if name == cause:
             return remedy
@@ -321,7 +323,7 @@ def nvidia_smi_remedy(cause):
 _HEX_ID = re.compile(r"^0x[0-9a-fA-F]+$")
 
 
-def _load_json_object(text, tool):
+def _load_json_object(text: str | bytes | None, tool: str) -> Any:
     """The JSON object in a tool's output; tolerates lines printed before it (warnings)."""
     if isinstance(text, bytes):
         text = clean_text(text)
@@ -343,7 +345,7 @@ def _load_json_object(text, tool):
             raise ParseError("%s output is not JSON: %s" % (tool, first)) from None
 
 
-def parse_rocm_smi_json(text):
+def parse_rocm_smi_json(text: str | bytes | None) -> list[dict[str, Any]]:
     """Parse ``rocm-smi --showproductname --showmeminfo vram --showdriverversion --json``.
 
     rocm-smi's key spelling changed across releases ("Card series" / "Card Series"), so
@@ -357,7 +359,7 @@ def parse_rocm_smi_json(text):
     system = data.get("system")
     system = dict((k.lower(), v) for k, v in system.items()) if isinstance(system, dict) else {}
     driver = _value(system.get("driver version"))
-    gpus = []
+    gpus: list[dict[str, Any]] = []
     cards = sorted((k for k in data if re.match(r"^card[0-9]{1,6}$", k)), key=lambda k: int(k[4:]))
     for card in cards:
         if not isinstance(data[card], dict):
@@ -389,7 +391,7 @@ def parse_rocm_smi_json(text):
 
 # --------------------------------------------------------------------------- macOS
 
-def parse_system_profiler_displays(text):
+def parse_system_profiler_displays(text: str | bytes | None) -> list[dict[str, Any]]:
     """``system_profiler SPDisplaysDataType -json`` -> GPUs (Apple silicon or discrete)."""
     data = _load_json_object(text, "system_profiler")
     if not isinstance(data, dict):
@@ -397,7 +399,7 @@ def parse_system_profiler_displays(text):
     items = data.get("SPDisplaysDataType") or []
     if not isinstance(items, list):
         raise ParseError("system_profiler SPDisplaysDataType is not a list")
-    gpus = []
+    gpus: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -423,13 +425,13 @@ _OS_FAMILIES = (("debian", "Debian"), ("ubuntu", "Debian"), ("rhel", "RedHat"),
                 ("arch", "Archlinux"), ("alpine", "Alpine"))
 
 
-def parse_os_release(text):
+def parse_os_release(text: str | None) -> dict[str, str | None]:
     """/etc/os-release -> {distribution, family, release, major_version, version}.
 
     The same names Ansible's distribution facts use (Debian, bookworm, 12), so roles can
     take them from gpu_facts and skip a separate fact-gathering round trip.
     """
-    values = {}
+    values: dict[str, str] = {}
     for line in (text or "").splitlines():
         if "=" in line and not line.lstrip().startswith("#"):
             key, dummy, value = line.partition("=")
@@ -454,7 +456,8 @@ def parse_os_release(text):
 
 # --------------------------------------------------------------------------- platform
 
-def detect_platform(system, osrelease, has_dxg, has_wsl_marker):
+def detect_platform(system: str, osrelease: str | None, has_dxg: bool,
+                    has_wsl_marker: bool) -> str:
     """'macos', 'wsl2' or 'linux'.
 
     WSL2 kernels say 'microsoft' in their release; a custom kernel may not, so /dev/dxg
@@ -479,31 +482,33 @@ REPORTED_PACKAGES = ("docker.io", "docker-cli", "docker-ce", "docker-ce-cli", "c
                      "libnvidia-container1", "python3-debian", "busybox-static")
 
 
-def parse_dpkg_status(text, names=REPORTED_PACKAGES):
+def parse_dpkg_status(text: str | None,
+                      names: Iterable[str] = REPORTED_PACKAGES) -> dict[str, str | None]:
     """/var/lib/dpkg/status -> {package: version} for installed packages among ``names``."""
     wanted = set(names)
-    out = {}
+    out: dict[str, str | None] = {}
     for block in (text or "").split("\n\n"):
-        fields = {}
+        fields: dict[str, str] = {}
         for line in block.splitlines():
             if line[:1] not in (" ", "\t") and ":" in line:
                 key, dummy, value = line.partition(":")
                 fields[key] = value.strip()
         name = fields.get("Package")
-        if name in wanted and fields.get("Status", "").endswith(" installed") \
+        if name is not None and name in wanted and fields.get("Status", "").endswith(" installed") \
                 and fields["Status"].split()[-1] == "installed":
             out[name] = fields.get("Version")
     return out
 
 
-def classify_ldconfig_output(text):
+def classify_ldconfig_output(text: str | None) -> dict[str, list[str]]:
     """Sort ``ldconfig`` output inside WSL into known noise and real errors.
 
     ``/usr/lib/wsl/lib/libcuda.so.1 is not a symbolic link`` is cosmetic: the Windows
     driver ships regular files with the same SONAME (microsoft/WSL#5548, still open).
     Returns {"noise": [...lines], "errors": [...lines]}.
     """
-    noise, errors = [], []
+    noise: list[str] = []
+    errors: list[str] = []
     for line in (text or "").splitlines():
         if not line.strip():
             continue

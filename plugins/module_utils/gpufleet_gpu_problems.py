@@ -4,13 +4,15 @@ a message that quotes the tools' own words and a remedy a user can act on. Pure.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import nvidia_smi_remedy
 
 
 # --------------------------------------------------------------------------- problems
 
-def _problem(pid, message, remedy, **extra):
-    problem = {"id": pid, "message": message, "remedy": remedy}
+def _problem(pid: str, message: str, remedy: str, **extra: Any) -> dict[str, Any]:
+    problem: dict[str, Any] = {"id": pid, "message": message, "remedy": remedy}
     problem.update(extra)
     return problem
 
@@ -23,8 +25,8 @@ NVIDIA_GPUS_MISSING_REMEDY = (
     "reseat or replace the card (power, riser) if it happens again.")
 
 
-def _nvidia_problems(nv):
-    problems = []
+def _nvidia_problems(nv: Mapping[str, Any]) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = []
     if nv.get("error"):
         cause = nv.get("error_cause") or "unknown"
         rc = nv.get("smi_rc")
@@ -52,8 +54,8 @@ def _nvidia_problems(nv):
     return problems
 
 
-def _amd_smi_problems(amd):
-    problems = []
+def _amd_smi_problems(amd: Mapping[str, Any]) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = []
     if amd.get("error"):
         problems.append(_problem(
             "rocm_smi_failed",
@@ -74,16 +76,16 @@ def _amd_smi_problems(amd):
     return problems
 
 
-def nvidia_present(facts):
+def nvidia_present(facts: Mapping[str, Any]) -> bool:
     return bool(facts["gpus"].get("nvidia") or facts.get("drm_nvidia_cards") or
                 any(n.startswith("/dev/nvidia") and n[11:].isdigit()
                     for n in facts.get("device_nodes", [])) or
                 (facts["platform"] == "wsl2" and facts.get("wsl", {}).get("nvidia_smi")))
 
 
-def find_problems(facts):
+def find_problems(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What is wrong, each with a remedy a user can act on.  Pure: facts in, list out."""
-    problems = []
+    problems: list[dict[str, Any]] = []
     platform = facts["platform"]
     docker = facts.get("docker") or {}
     nv = facts.get("nvidia") or {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any, Container, Mapping
 
 DOCKER_DESKTOP_DISTROS = ("docker-desktop", "docker-desktop-data")
 NO_DISTROS_MARKERS = ("has no installed distributions", "WSL_E_DEFAULT_DISTRO_NOT_FOUND")
@@ -25,7 +26,7 @@ class WindowsError_(ValueError):
 
 # --------------------------------------------------------------------------- wsl -l -v
 
-def decode_wsl_output(raw):
+def decode_wsl_output(raw: bytes | str) -> str:
     """wsl.exe writes UTF-16LE (no BOM) unless WSL_UTF8=1; return text without NULs/CRs."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
@@ -38,7 +39,7 @@ def decode_wsl_output(raw):
     return text.replace("\x00", "").replace("\r", "").replace("\ufeff", "")
 
 
-def parse_wsl_list(raw, skip_docker_desktop=False):
+def parse_wsl_list(raw: bytes | str, skip_docker_desktop: bool = False) -> list[dict[str, Any]]:
     """``wsl.exe -l -v`` output -> [{name, state, version, default}].
 
     The "no installed distributions" error (WSL_E_DEFAULT_DISTRO_NOT_FOUND) gives [].
@@ -47,7 +48,7 @@ def parse_wsl_list(raw, skip_docker_desktop=False):
     text = decode_wsl_output(raw)
     if any(marker in text for marker in NO_DISTROS_MARKERS):
         return []
-    distros = []
+    distros: list[dict[str, Any]] = []
     for line in text.split("\n"):
         if not line.strip():
             continue
@@ -64,11 +65,11 @@ def parse_wsl_list(raw, skip_docker_desktop=False):
     return distros
 
 
-def parse_wsl_version(raw):
+def parse_wsl_version(raw: bytes | str) -> dict[str, str]:
     """``wsl.exe --version`` -> {'wsl': '2.1.5.0', 'kernel': ..., 'windows': ...}.
 
     The labels are localized; only the English ones are read, others give {}."""
-    out = {}
+    out: dict[str, str] = {}
     for line in decode_wsl_output(raw).split("\n"):
         key, dummy, value = line.partition(":")
         key = key.strip().lower()
@@ -81,13 +82,14 @@ def parse_wsl_version(raw):
     return out
 
 
-def version_tuple(text):
+def version_tuple(text: str | None) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text or ""))
 
 
 # --------------------------------------------------------------------------- builds
 
-def windows_build_check(version, arch="x64", edition=""):
+def windows_build_check(version: str, arch: str = "x64",
+                        edition: str | None = "") -> dict[str, Any]:
     """``10.0.19045.0`` -> {build, wsl2, wsl_install, docker_desktop, messages}.
 
     WSL2: x64 build 18362+ (ARM64 19041+); ``wsl --install`` 19041+; Docker Desktop:
@@ -99,7 +101,7 @@ def windows_build_check(version, arch="x64", edition=""):
     build = parts[2]
     arm = arch.lower() in ("arm64", "aarch64")
     server = "server" in (edition or "").lower()
-    res = {"build": build, "windows11": build >= 22000, "messages": []}
+    res: dict[str, Any] = {"build": build, "windows11": build >= 22000, "messages": []}
     res["wsl2"] = build >= (19041 if arm else 18362)
     res["wsl_install"] = build >= 19041
     res["docker_desktop"] = (not server) and ((build >= 22631) if build >= 22000 else build >= 19045)
@@ -119,7 +121,7 @@ def windows_build_check(version, arch="x64", edition=""):
 
 # Documented keys (REFERENCE.md 1.3, 1.4). A malformed .wslconfig is silently ignored by
 # WSL, so typos are refused here instead.
-WSLCONFIG_KEYS = {
+WSLCONFIG_KEYS: dict[str, dict[str, str | tuple[str, ...]]] = {
     "wsl2": {"memory": "size", "processors": "int", "swap": "size", "swapFile": "path",
              "localhostForwarding": "bool", "kernel": "path", "kernelModules": "path",
              "kernelCommandLine": "str", "safeMode": "bool", "guiApplications": "bool",
@@ -132,7 +134,7 @@ WSLCONFIG_KEYS = {
                      "dnsTunnelingIpAddress": "str", "initialAutoProxyTimeout": "int",
                      "ignoredPorts": "str", "hostAddressLoopback": "bool"},
 }
-WSLCONF_KEYS = {
+WSLCONF_KEYS: dict[str, dict[str, str | tuple[str, ...]]] = {
     "boot": {"systemd": "bool", "command": "str", "protectBinfmt": "bool"},
     "automount": {"enabled": "bool", "mountFsTab": "bool", "root": "str", "options": "str"},
     "network": {"generateHosts": "bool", "generateResolvConf": "bool", "hostname": "str"},
@@ -144,7 +146,7 @@ WSLCONF_KEYS = {
 SCHEMAS = {"wslconfig": WSLCONFIG_KEYS, "wslconf": WSLCONF_KEYS}
 
 
-def ini_value(value, kind, where):
+def ini_value(value: object, kind: str | tuple[str, ...], where: str) -> str:
     """Render and check one value for its documented type."""
     if isinstance(kind, tuple):
         if str(value) not in kind:
@@ -171,7 +173,8 @@ def ini_value(value, kind, where):
     return str(value)
 
 
-def set_ini(text, settings, schema=None, state="present"):
+def set_ini(text: str | None, settings: Mapping[str, Any], schema: str | None = None,
+            state: str = "present") -> str:
     """Set (or remove) ``{section: {key: value}}`` in INI text, keeping everything else.
 
     Keys are matched case-insensitively (WSL does); new sections and keys are appended.
@@ -183,7 +186,7 @@ def set_ini(text, settings, schema=None, state="present"):
     lines = (text or "").replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    rendered = {}
+    rendered: dict[str, list[tuple[str, str | None]]] = {}
     for section, values in settings.items():
         if not isinstance(values, dict):
             raise WindowsError_("[%s] must be a mapping of key: value" % section)
@@ -204,9 +207,11 @@ def set_ini(text, settings, schema=None, state="present"):
                 kind = "str"
             rendered.setdefault(section.lower(), []).append(
                 (key, None if state == "absent" else ini_value(value, kind, "%s.%s" % (section, key))))
-    out, current, done = [], None, set()
+    out: list[str] = []
+    current: str | None = None
+    done: set[tuple[str, str]] = set()
 
-    def flush_section(sec):
+    def flush_section(sec: str | None) -> None:
         if sec is None or state == "absent":
             return
         for key, value in rendered.get(sec, []):
@@ -224,7 +229,7 @@ def set_ini(text, settings, schema=None, state="present"):
             out.append(line)
             continue
         km = re.match(r"^([^#;=\s][^=]*?)\s*=\s*(.*)$", stripped)
-        if km and current in rendered:
+        if km and current is not None and current in rendered:
             match = [kv for kv in rendered[current] if kv[0].lower() == km.group(1).lower()]
             if match:
                 key, value = match[0]
@@ -262,11 +267,11 @@ DESKTOP_KEYS = ("wslEngineEnabled", "integratedWslDistros",
                 "useWindowsContainers")
 
 
-def _pascal(key):
+def _pascal(key: str) -> str:
     return key[0].upper() + key[1:]
 
 
-def desktop_settings_file(existing_names):
+def desktop_settings_file(existing_names: Container[str]) -> str:
     """Which settings file to edit: the newer settings-store.json when present, else
     settings.json when present, else settings-store.json (Docker Desktop 4.35+)."""
     if "settings-store.json" in existing_names:
@@ -276,7 +281,8 @@ def desktop_settings_file(existing_names):
     return "settings-store.json"
 
 
-def merge_desktop_settings(current, desired, file_name="settings-store.json"):
+def merge_desktop_settings(current: object, desired: Mapping[str, Any],
+                           file_name: str = "settings-store.json") -> tuple[dict[str, Any], list[str]]:
     """Merge ``desired`` ({canonical key: value}) into a settings document.
 
     Each key is written in the spelling already present (camelCase or PascalCase); a new key
@@ -286,7 +292,7 @@ def merge_desktop_settings(current, desired, file_name="settings-store.json"):
     if not isinstance(current, dict):
         raise WindowsError_("the Docker Desktop settings file must hold a JSON object")
     new = dict(current)
-    changed = []
+    changed: list[str] = []
     for key, value in desired.items():
         if key not in DESKTOP_KEYS:
             raise WindowsError_("unknown Docker Desktop setting %r (managed: %s)"
@@ -301,8 +307,9 @@ def merge_desktop_settings(current, desired, file_name="settings-store.json"):
     return new, changed
 
 
-def load_json_settings(text, path):
-    if not (text or "").strip():
+def load_json_settings(text: str | None, path: str) -> dict[str, Any]:
+    text = text or ""
+    if not text.strip():
         return {}
     try:
         data = json.loads(text.lstrip("\ufeff"))

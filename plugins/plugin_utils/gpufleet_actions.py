@@ -6,6 +6,11 @@ plugins import it and the pure logic of module_utils by the collection's FQCN.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from ansible.plugins.action import ActionBase
+
 # Write text as UTF-8 *without* BOM (Windows PowerShell 5.1's -Encoding utf8 adds one, and
 # WSL silently ignores a .wslconfig it cannot parse).
 PS_READ = r"""
@@ -28,12 +33,13 @@ $Ansible.Changed = $true
 """
 
 
-def is_windows(action):
+def is_windows(action: ActionBase) -> bool:
     return getattr(action._connection._shell, "_IS_WINDOWS", False) or \
         getattr(action._connection._shell, "SHELL_FAMILY", "") == "powershell"
 
 
-def win_read(action, task_vars, paths, process=None):
+def win_read(action: ActionBase, task_vars: dict[str, Any] | None, paths: Iterable[str],
+             process: str | None = None) -> tuple[dict[str, str], bool]:
     """Read files (and whether a process runs) with one win_powershell call."""
     res = action._execute_module(
         module_name="ansible.windows.win_powershell",
@@ -46,7 +52,8 @@ def win_read(action, task_vars, paths, process=None):
     return out.get("files") or {}, bool(out.get("running"))
 
 
-def win_write(action, task_vars, path, text):
+def win_write(action: ActionBase, task_vars: dict[str, Any] | None, path: str,
+              text: str) -> dict[str, Any]:
     res = action._execute_module(
         module_name="ansible.windows.win_powershell",
         module_args={"script": PS_WRITE, "parameters": {"Path": path, "Text": text}},

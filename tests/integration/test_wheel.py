@@ -54,6 +54,17 @@ def test_cli_and_fqcn_module_from_elsewhere_against_a_host(venv, host):
                            "gpufleet.fleet.gpu_facts"], cwd=str(work), env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0 and '"platform": "linux"' in proc.stdout, proc.stdout + proc.stderr
+    # plan: the whole Linux stack in check mode, from the installed collection's playbooks
+    proc = subprocess.run([str(bin_dir / "gpufleet"), "plan", "-i", str(inventory), "--json"],
+                          cwd=str(work), env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert json.loads(proc.stdout)["hosts"][host]["status"] == "changed"  # would install Docker
+    # the Python API of the installed package
+    proc = subprocess.run([str(bin_dir / "python"), "-c",
+                           "from gpufleet import api; r = api.doctor(%r); "
+                           "print(r.ok, api.content().kind, sorted(r.hosts))" % str(inventory)],
+                          cwd=str(work), env=env, capture_output=True, text=True)
+    assert proc.stdout.split()[:2] == ["True", "installed"], proc.stdout + proc.stderr[-2000:]
     services = work / "services.yml"
     services.write_text("llm:\n  image: vllm/vllm-openai:v0.6.3\n  gpu: {policy: required, count: 1}\n")
     proc = subprocess.run([str(bin_dir / "gpufleet"), "render", "--services", str(services),
