@@ -54,11 +54,7 @@ def main():
         names = testbed.fleet_up(PREFIX, n, log=lambda *_: None)
         tmp = tempfile.mkdtemp()
         try:
-            os.mkdir(os.path.join(tmp, "group_vars"))
-            shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
-                        os.path.join(tmp, "group_vars", "linux.yml"))
-            inventory = os.path.join(tmp, "hosts.yml")
-            testbed.write_inventory(inventory, names)
+            inventory = testbed.write_fleet_inventory(tmp, names)
             first, _ = playbook(inventory, args.forks, args.serial)
             times = []
             for _ in range(args.repeat):

@@ -62,10 +62,7 @@ def stack(suite, hosts):
         testbed.wait_systemd(n)
     tmp = tempfile.mkdtemp()
     try:
-        os.mkdir(os.path.join(tmp, "group_vars"))
-        shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
-                    os.path.join(tmp, "group_vars", "linux.yml"))
-        testbed.write_inventory(os.path.join(tmp, "hosts.yml"), names)
+        testbed.write_fleet_inventory(tmp, names)
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
         argv = ["ansible-playbook", "site.yml", "-i", os.path.join(tmp, "hosts.yml")]
         first = timed(lambda: sh(argv, cwd=ROOT, env=env))

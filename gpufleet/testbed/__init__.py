@@ -422,9 +422,23 @@ def fleet_down(prefix: str, log=print) -> None:
     log(f"fleet {prefix}: removed {len(ids)} host(s)")
 
 
+LOCAL_GROUP_VARS = Path(__file__).resolve().parents[2] / "inventory" / "local" / "group_vars"
+
+
+def write_fleet_inventory(directory, names: list[str]) -> str:
+    """An inventory directory for host containers with the local fleet's settings:
+    ``hosts.yml`` (write_inventory) and ``group_vars/linux.yml`` from inventory/local.
+    Returns the path of hosts.yml. The one place benches and tests make fleet inventories."""
+    directory = Path(directory)
+    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    shutil.copy(LOCAL_GROUP_VARS / "linux.yml", directory / "group_vars" / "linux.yml")
+    write_inventory(str(directory / "hosts.yml"), names)
+    return str(directory / "hosts.yml")
+
+
 def write_inventory(path: str, names: list[str]) -> None:
     """A YAML inventory putting the host containers in the `linux` group."""
-    hosts = {n: {} for n in names}
+    hosts: dict[str, dict] = {n: {} for n in names}
     doc = {"all": {"children": {"linux": {"hosts": hosts}},
                    "vars": {"ansible_connection": "community.docker.docker", "ansible_user": "root",
                             "ansible_python_interpreter": "/usr/bin/python3"}}}

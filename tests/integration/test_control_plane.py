@@ -4,7 +4,6 @@ changes, one host made to fail (broken apt sources) while the others complete, J
 parsed, and --retry-failed resuming only the failed host."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -20,10 +19,7 @@ PREFIX = "gpufleet-it-cp"
 def fleet(testbed_ready, tmp_path_factory):
     names = testbed.fleet_up(PREFIX, 3, log=lambda *_: None)
     inv = tmp_path_factory.mktemp("inventory")
-    (inv / "group_vars").mkdir()
-    shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
-                inv / "group_vars" / "linux.yml")
-    testbed.write_inventory(str(inv / "hosts.yml"), names)
+    testbed.write_fleet_inventory(inv, names)
     # Rollout policy from inventory: batches of two, and a failing host never stops the
     # others (not the default: canary first, any failure stops the rollout).
     (inv / "group_vars" / "all.yml").write_text("gpufleet_serial: 2\n"
@@ -60,10 +56,7 @@ def test_default_rollout_stops_after_a_failed_canary(fleet, tmp_path):
     which provisions them."""
     names, _ = fleet
     good, bad = names[:2], names[2]
-    (tmp_path / "group_vars").mkdir()
-    shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
-                tmp_path / "group_vars" / "linux.yml")
-    testbed.write_inventory(str(tmp_path / "hosts.yml"), [bad] + good)
+    testbed.write_fleet_inventory(tmp_path, [bad] + good)
     events = []
 
     result = api.provision(str(tmp_path / "hosts.yml"), on_event=events.append)

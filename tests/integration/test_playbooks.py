@@ -1,6 +1,4 @@
 """Playbooks parse, lint clean, and the README's main job converges the local fleet."""
-import os
-import shutil
 import subprocess
 
 import pytest
@@ -37,10 +35,7 @@ def test_local_fleet_converges_then_changes_nothing(testbed_ready, tmp_path):
     names = testbed.fleet_up(prefix, 2, log=lambda *_: None)
     try:
         # The local inventory's settings, for this fleet's host names.
-        (tmp_path / "group_vars").mkdir()
-        shutil.copy(os.path.join(ROOT, "inventory", "local", "group_vars", "linux.yml"),
-                    tmp_path / "group_vars" / "linux.yml")
-        testbed.write_inventory(str(tmp_path / "hosts.yml"), names)
+        testbed.write_fleet_inventory(tmp_path, names)
         base = ["ansible-playbook", "site.yml", "-i", str(tmp_path / "hosts.yml")]
         first = run(base)
         assert first.returncode == 0, first.stdout[-4000:] + first.stderr
