@@ -39,9 +39,3 @@ def run_module(capsys):
         return json.loads(capsys.readouterr().out)
     return run
 
-
-def pytest_collection_modifyitems(session, config, items):
-    """Module tests before the action-plugin tests: importing controller code (action
-    plugins) switches ansible-core's warning plumbing in this process to the controller's
-    display, after which a module run in-process no longer returns its warnings."""
-    items.sort(key=lambda item: "/plugins/action/" in str(item.fspath).replace("\\", "/"))

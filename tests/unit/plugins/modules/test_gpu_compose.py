@@ -47,8 +47,15 @@ def test_invalid_service_fails_and_writes_nothing(tmp_path, run):
     assert dest.read_text() == "old"
 
 
-def test_macos_warns(run):
+def test_macos_warns(run, monkeypatch):
+    # The module hands each render warning to AnsibleModule.warn (shown as a task warning).
+    # Checked at that call, not in the printed JSON: once controller code is imported in
+    # this process (the integration tests, the action-plugin tests), ansible-core routes
+    # module warnings to the controller's display instead of the result.
+    from ansible.module_utils.basic import AnsibleModule
+    warned = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, msg: warned.append(msg))
     out = run({"services": SERVICES, "platform": "macos", "project_name": "p"})
     assert out["gpu_services"] == []
     assert any("Linux containers on macOS get no GPU" in w for w in out["render_warnings"])
-    assert "Linux containers on macOS" in json.dumps(out["warnings"])  # shown as task warnings
+    assert any("Linux containers on macOS" in w for w in warned)
