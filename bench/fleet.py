@@ -21,6 +21,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+# The ansible commands of the Python running this script (its virtual environment).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 from gpufleet import testbed  # noqa: E402
 
 PREFIX = "gpufleet-bench-fleet"
