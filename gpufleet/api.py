@@ -373,8 +373,8 @@ def check_limit(limit: str | None, data: dict) -> None:
     if not limit:
         return
     groups, hosts = inventory_names(data)
-    for part in limit.replace(",", ":").split(":"):
-        name = part.strip().lstrip("!&")
+    for part in split_pattern(limit):
+        name = part.lstrip("!&")
         if not name or any(c in name for c in "*?[~@") or name in ("all", "ungrouped"):
             continue
         if name not in groups and name not in hosts:
@@ -394,11 +394,7 @@ def no_hosts_message(data: dict, playbook: str, limit: str | None, extra_vars: d
     within = resolve_pattern(data, limit) if limit else None
     if limit and within is not None and not within:
         return "no host matches the limit %r (%s)" % (limit, describe_inventory(data))
-    patterns = []
-    for var, default in PLAY_HOSTS.get(playbook, ()):
-        pattern = str(extra_vars.get(var, default))
-        if pattern not in patterns:
-            patterns.append(pattern)
+    patterns = list(dict.fromkeys(play_patterns(playbook, extra_vars)))
     runs_on = " and ".join(repr(p) for p in patterns) or "its plays' hosts"
     if limit:
         selected = ", ".join(sorted(within)) if within is not None else "hosts"
@@ -508,6 +504,18 @@ PLAY_HOSTS = {
 }
 
 
+def split_pattern(pattern: str) -> list[str]:
+    """An Ansible host pattern's terms, as Ansible splits them: on commas, else on colons
+    outside [] (``host[0:2]`` is one term)."""
+    terms = pattern.split(",") if "," in pattern else re.split(r":(?![^\[]*\])", pattern)
+    return [t.strip() for t in terms if t.strip()]
+
+
+def play_patterns(playbook: str, extra_vars: dict) -> list[str]:
+    """The host patterns of ``playbook``'s plays (PLAY_HOSTS), with extra vars applied."""
+    return [str(extra_vars.get(var, default)) for var, default in PLAY_HOSTS.get(playbook, ())]
+
+
 def resolve_pattern(data: dict, pattern: str | None) -> set[str] | None:
     """The hosts an Ansible host pattern selects in an ``ansible-inventory --list`` document.
 
@@ -519,10 +527,7 @@ def resolve_pattern(data: dict, pattern: str | None) -> set[str] | None:
     if pattern is None:
         pattern = "all"
     groups, hosts = inventory_names(data)
-    # Ansible splits on commas, else on colons outside [] (host[0:2] is one term).
-    terms = [t.strip() for t in (pattern.split(",") if "," in pattern
-                                 else re.split(r":(?![^\[]*\])", pattern))]
-    terms = [t for t in terms if t]
+    terms = split_pattern(pattern)
     regular = [t for t in terms if t[0] not in "&!"] or ["all"]
     ordered = regular + [t for t in terms if t[0] == "&"] + [t for t in terms if t[0] == "!"]
     selected: set[str] = set()
@@ -560,10 +565,9 @@ def resolve_pattern(data: dict, pattern: str | None) -> set[str] | None:
 
 
 def targeted_hosts(data: dict, playbook: str, limit: str | None, extra_vars: dict,
-                   play_patterns: Iterable[str] = ()) -> set[str] | None:
+                   extra_patterns: Iterable[str] = ()) -> set[str] | None:
     """Hosts the playbook's plays select within the limit; None when that is not known."""
-    patterns = [str(extra_vars.get(var, default)) for var, default in PLAY_HOSTS.get(playbook, ())]
-    patterns += list(play_patterns)
+    patterns = play_patterns(playbook, extra_vars) + list(extra_patterns)
     within = resolve_pattern(data, limit) if limit else None
     if limit and within is None:
         return None

@@ -61,7 +61,15 @@ def test_limit_accepted(limit):
     api.check_limit(limit, INVENTORY)
 
 
-@pytest.mark.parametrize("limit", ["windows", "linux:wsl", "h3"])
+def test_a_host_range_in_the_limit_is_one_term():
+    # split like Ansible (one splitter for check_limit and resolve_pattern): before, the
+    # limit was cut at every colon and "2]" was refused as an unknown name
+    api.check_limit("linux[0:1]", INVENTORY)
+    assert api.split_pattern("linux[0:1]:!h2") == ["linux[0:1]", "!h2"]
+    assert api.split_pattern("a, b:c") == ["a", "b:c"]
+
+
+@pytest.mark.parametrize("limit", ["windows", "linux:wsl", "h3", "linux,wsl"])
 def test_limit_unknown_is_refused(limit):
     with pytest.raises(api.UnknownTargetError, match="neither a group nor a host"):
         api.check_limit(limit, INVENTORY)
