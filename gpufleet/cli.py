@@ -282,6 +282,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+# Subcommands that live in modules of their own: each has ``add_parser(sub)`` (adds its
+# parser to argparse's subparsers and sets ``func``) and the ``func`` it set returns the
+# exit status. Imported only to build the parser: keep their top-level imports light.
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gpufleet", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -317,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--vendor", default="nvidia", choices=["nvidia", "amd", "intel", "none"])
     r.add_argument("--gpu-mode", default="runtime", choices=["runtime", "cdi"])
     r.add_argument("--container-platform")
+    import importlib
+    for modname in SUBCOMMAND_MODULES:
+        importlib.import_module(modname).add_parser(sub)
     return ap
 
 
@@ -324,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     limit = getattr(args, "limit", None)
     try:
+        if getattr(args, "func", None) is not None:
+            return int(args.func(args))
         if args.command == "render":
             return cmd_render(args)
         if args.command == "init":
