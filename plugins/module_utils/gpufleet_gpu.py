@@ -14,10 +14,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_docker import parse_cdi_spec, parse_docker_info
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import (
-    MAX_TOOL_OUTPUT, ParseError, _int, _snippet, classify_ldconfig_output,
-    classify_nvidia_smi_failure, clean_text, detect_platform, make_json_safe,
-    parse_dpkg_status, parse_nvidia_smi_xml, parse_os_release, parse_rocm_smi_json,
-    parse_system_profiler_displays)
+    MAX_TOOL_OUTPUT, ParseError, _int, _snippet, apt_signed_by, cdi_spec_driver_versions,
+    classify_ldconfig_output, classify_nvidia_smi_failure, clean_text, detect_platform,
+    docker_config_context, efivar_enabled, library_versions, make_json_safe,
+    parse_docker_identity, parse_dpkg_status, parse_nvidia_proc_version, parse_nvidia_smi_xml,
+    parse_os_release, parse_proc_modules, parse_rocm_smi_json, parse_system_profiler_displays,
+    parse_toml_bool, parse_toolkit_ldconfig, parse_windows_smi_driver_models)
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_problems import find_problems
 
 PCI_VENDORS = {"0x10de": "nvidia", "0x1002": "amd", "0x8086": "intel", "0x106b": "apple",
@@ -103,6 +105,18 @@ class Probe(object):
         except (OSError, ValueError, TypeError):
             return []
 
+    def stat(self, p: str) -> os.stat_result | None:
+        try:
+            return os.stat(self.path(p))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def islink(self, p: str) -> bool:
+        try:
+            return os.path.islink(self.path(p))
+        except (ValueError, TypeError):
+            return False
+
     def mtime(self, p: str) -> float | None:
         try:
             return os.stat(self.path(p)).st_mtime
@@ -170,7 +184,7 @@ def _dockerd_started_at(probe: Probe) -> float | None:
 
 
 def collect_docker(probe: Probe) -> dict[str, Any]:
-    docker_bin = probe.which("docker")
+    docker_bin = probe.which("docker") or probe.which("docker", extra_dirs=("/snap/bin",))
     dockerd_bin = probe.which("dockerd")
     enabled = any(probe.exists("/etc/systemd/system/%s.wants/%s" % (target, unit))
                   for target, unit in (("multi-user.target", "docker.service"),
@@ -194,6 +208,7 @@ def collect_docker(probe: Probe) -> dict[str, Any]:
                         "server_error": "docker info printed something gpufleet cannot read "
                                         "(%s): %s" % (exc.__class__.__name__, _snippet(stdout))}
             out.update(info)
+            out.update(parse_docker_identity(stdout))
             out["running"] = info.get("server_version") is not None
             if info.get("server_error"):
                 out["running"] = False
@@ -355,6 +370,251 @@ def _wsl_ldconfig(probe: Probe) -> dict[str, list[str]]:
     return classify_ldconfig_output((stdout or "") + "\n" + (stderr or ""))
 
 
+# --------------------------------------------------------------------------- host evidence
+
+# Where distributions put the NVIDIA user-space libraries (Debian: nvidia/current).
+NVIDIA_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+                   "/usr/lib", "/lib64", "/usr/lib/x86_64-linux-gnu/nvidia/current",
+                   "/usr/lib/aarch64-linux-gnu/nvidia/current")
+SECURE_BOOT_VAR = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+NVIDIA_MODULE_FILE = re.compile(r"^nvidia(-current)?\.ko(\.xz|\.zst|\.gz)?$")
+TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml"
+# Windows' own nvidia-smi, reachable from WSL through interop (/mnt/c is WSL's default mount).
+WINDOWS_NVIDIA_SMI = ("/mnt/c/Windows/System32/nvidia-smi.exe",
+                      "/mnt/c/Program Files/NVIDIA Corporation/NVSMI/nvidia-smi.exe")
+MAX_PCI_DEVICES = 1024
+
+
+def _pci_nvidia(probe: Probe) -> dict[str, list[dict[str, str]]]:
+    """NVIDIA functions on the PCI bus (sysfs): GPUs (class 0x03xxxx) and NVSwitches (0x0680)."""
+    gpus: list[dict[str, str]] = []
+    switches: list[dict[str, str]] = []
+    for address in sorted(probe.listdir("/sys/bus/pci/devices"))[:MAX_PCI_DEVICES]:
+        base = "/sys/bus/pci/devices/" + address
+        if (probe.read(base + "/vendor", 64) or "").strip().lower() != "0x10de":
+            continue
+        cls = (probe.read(base + "/class", 64) or "").strip().lower()
+        entry = {"address": address[:32],
+                 "device_id": (probe.read(base + "/device", 64) or "").strip().lower()[:16],
+                 "class": cls[:16]}
+        if cls.startswith("0x03"):
+            gpus.append(entry)
+        elif cls.startswith("0x0680"):
+            switches.append(entry)
+    return {"gpus": gpus, "nvswitches": switches}
+
+
+def _processes(probe: Probe) -> list[str]:
+    """The names (comm) of the running processes."""
+    names: list[str] = []
+    for pid in probe.listdir("/proc"):
+        if re.match(r"^[0-9]{1,10}$", pid):
+            comm = (probe.read("/proc/%s/comm" % pid, 64) or "").strip()
+            if comm:
+                names.append(comm)
+    return names
+
+
+def _module_files(probe: Probe, release: str) -> list[str]:
+    """nvidia.ko files built for the running kernel (DKMS, akmods, distro prebuilt)."""
+    found: list[str] = []
+    top = "/lib/modules/%s" % release
+
+    def walk(path: str, depth: int) -> None:
+        for name in sorted(probe.listdir(path))[:4096]:
+            full = path + "/" + name
+            if NVIDIA_MODULE_FILE.match(name):
+                found.append(full)
+            elif depth < 5 and not name.endswith((".ko", ".xz", ".zst", ".gz", ".bin",
+                                                   ".alias", ".dep", ".order", ".builtin")) \
+                    and not probe.islink(full):
+                walk(full, depth + 1)
+    if release and "/" not in release:
+        walk(top, 0)
+    return found
+
+
+def _user_gids(probe: Probe, user: str | None) -> tuple[int | None, list[int]]:
+    """(uid, [gids]) of ``user`` from /etc/passwd and /etc/group."""
+    uid, gids = None, []
+    for line in (probe.read("/etc/passwd") or "").splitlines():
+        parts = line.split(":")
+        if len(parts) > 3 and parts[0] == user:
+            uid, primary = _int(parts[2]), _int(parts[3])
+            if primary is not None:
+                gids.append(primary)
+    for line in (probe.read("/etc/group") or "").splitlines():
+        parts = line.split(":")
+        if len(parts) >= 4 and user in parts[3].split(","):
+            gid = _int(parts[2])
+            if gid is not None and gid not in gids:
+                gids.append(gid)
+    return uid, sorted(gids)
+
+
+def _group_names(probe: Probe) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for line in (probe.read("/etc/group") or "").splitlines():
+        parts = line.split(":")
+        gid = _int(parts[2]) if len(parts) >= 3 else None
+        if gid is not None:
+            names.setdefault(gid, parts[0])
+    return names
+
+
+def _home(probe: Probe, user: str | None) -> str | None:
+    for line in (probe.read("/etc/passwd") or "").splitlines():
+        parts = line.split(":")
+        if len(parts) > 5 and parts[0] == user and parts[5].startswith("/"):
+            return parts[5]
+    return None
+
+
+def collect_nvidia_kernel(probe: Probe) -> dict[str, Any]:
+    """The NVIDIA kernel side: module loaded, version, flavour, uvm, PCI GPUs and NVSwitches,
+    the user-space driver version on disk, nouveau, Secure Boot, modules for this kernel."""
+    proc = parse_nvidia_proc_version(probe.read("/proc/driver/nvidia/version"))
+    modules_text = probe.read("/proc/modules")
+    modules = parse_proc_modules(modules_text)
+    version = proc["version"] or (probe.read("/sys/module/nvidia/version", 64) or "").strip() \
+        or None
+    loaded = bool(proc["flavor"]) or probe.exists("/sys/module/nvidia") or "nvidia" in modules
+    libs: list[str] = []
+    for d in NVIDIA_LIB_DIRS:
+        names = probe.listdir(d)
+        libs.extend(library_versions(names, "libnvidia-ml") + library_versions(names, "libcuda"))
+    pci = _pci_nvidia(probe)
+    release = probe.osrelease
+    nvswitch_dev = sorted(probe.listdir("/proc/driver/nvidia-nvswitch/devices"))
+    return {
+        "loaded": loaded,
+        "version": version,
+        "flavor": proc["flavor"],
+        "modules_readable": modules_text is not None,
+        "uvm_loaded": "nvidia_uvm" in modules or probe.exists("/sys/module/nvidia_uvm"),
+        "uvm_node": probe.exists("/dev/nvidia-uvm"),
+        "nouveau_loaded": "nouveau" in modules or probe.exists("/sys/module/nouveau"),
+        "userspace_versions": sorted(set(libs)),
+        "pci_gpus": pci["gpus"],
+        "nvswitches": pci["nvswitches"] + [{"address": d[:32], "device_id": "",
+                                             "class": "procfs"} for d in nvswitch_dev],
+        "secure_boot": efivar_enabled(probe.read(SECURE_BOOT_VAR, 64)),
+        "kernel_release": release or None,
+        "module_files": _module_files(probe, release) if pci["gpus"] and not loaded else [],
+        "dkms_sources": sorted(n for n in probe.listdir("/var/lib/dkms")
+                               if n.startswith("nvidia"))
+        + sorted("/usr/src/" + n for n in probe.listdir("/usr/src") if n.startswith("nvidia")),
+    }
+
+
+def collect_host(probe: Probe, platform: str, user: str | None) -> dict[str, Any]:
+    """Host evidence for the doctor's checks (facts ``host``): files and directories only,
+    plus Windows' nvidia-smi.exe on WSL. Read-only."""
+    out: dict[str, Any] = {"nvidia_kernel": collect_nvidia_kernel(probe)}
+    procs = _processes(probe)
+    out["fabricmanager_running"] = any(p.startswith("nv-fabricmanage") for p in procs)
+    out["fabricmanager_enabled"] = probe.exists(
+        "/etc/systemd/system/multi-user.target.wants/nvidia-fabricmanager.service")
+    out["cgroup_v2"] = probe.exists("/sys/fs/cgroup/cgroup.controllers")
+    out["nvidia_modprobe"] = probe.which("nvidia-modprobe")
+    links = []
+    for name in sorted(probe.listdir("/dev/char"))[:4096]:
+        target = probe.readlink("/dev/char/" + name) or ""
+        if "nvidia" in target:
+            links.append(name)
+    out["dev_char_nvidia_links"] = links
+    # libnvidia-container: the package, else the library's own file name
+    version = None
+    for d in NVIDIA_LIB_DIRS:
+        for name in probe.listdir(d):
+            m = re.match(r"^libnvidia-container\.so\.([0-9]+\.[0-9]+\.[0-9]+)$", name)
+            if m:
+                version = m.group(1)
+    out["libnvidia_container_version"] = version
+    config = probe.read(TOOLKIT_CONFIG)
+    ldconfig = parse_toolkit_ldconfig(config)
+    out["toolkit_config"] = {"exists": config is not None, "ldconfig": ldconfig,
+                             "ldconfig_exists": probe.exists(ldconfig) if ldconfig else None,
+                             "no_cgroups": parse_toml_bool(config, "no-cgroups")}
+    # SELinux: container_use_devices off keeps confined containers from the device nodes
+    enforce = (probe.read("/sys/fs/selinux/enforce", 16) or "").strip()
+    boolean = (probe.read("/sys/fs/selinux/booleans/container_use_devices", 16) or "").split()
+    out["selinux"] = {"enforcing": enforce == "1" if enforce else None,
+                      "container_use_devices": boolean[0] == "1" if boolean else None}
+    # Docker clients that talk to another daemon
+    home = _home(probe, user)
+    uid, gids = _user_gids(probe, user)
+    context = docker_config_context(probe.read(home + "/.docker/config.json")) if home else None
+    out["docker_client"] = {
+        "home": home, "current_context": context,
+        "env_context": probe.env.get("DOCKER_CONTEXT"), "env_host": probe.env.get("DOCKER_HOST"),
+        "desktop_socket": bool(home and probe.exists(home + "/.docker/desktop/docker.sock")),
+        "snap": [p for p in ("/snap/bin/docker", "/snap/docker/current",
+                             "/var/snap/docker/current/config/daemon.json") if probe.exists(p)],
+        # rootless Docker of the user: its socket and its own daemon.json
+        "rootless": [p for p in ("/run/user/%s/docker.sock" % uid,
+                                 "%s/.config/docker/daemon.json" % home)
+                     if probe.exists(p)] if uid and home else [],
+    }
+    # apt sources of NVIDIA's repositories
+    repos = []
+    for name in sorted(probe.listdir("/etc/apt/sources.list.d")):
+        if "nvidia" not in name.lower() or not name.endswith((".list", ".sources")):
+            continue
+        path = "/etc/apt/sources.list.d/" + name
+        text = probe.read(path, 65536) or ""
+        repos.append({"path": path,
+                      "unsupported": "Unsupported distribution" in text,
+                      "missing_keyrings": [k for k in apt_signed_by(text) if not probe.exists(k)]})
+    out["nvidia_apt_sources"] = repos
+    # NVIDIA CDI specs and the driver version they were generated for
+    specs = []
+    for d in DEFAULT_CDI_DIRS:
+        for name in sorted(probe.listdir(d)):
+            if name.endswith((".yaml", ".yml", ".json")):
+                text = probe.read(d + "/" + name) or ""
+                if "nvidia.com/" in text:
+                    specs.append({"path": d + "/" + name,
+                                  "driver_versions": cdi_spec_driver_versions(text)})
+    out["cdi_specs"] = specs
+    # who may open the compute nodes (/dev/kfd, render nodes)
+    names = _group_names(probe)
+    nodes = []
+    for node in ["/dev/kfd"] + ["/dev/dri/" + n for n in sorted(probe.listdir("/dev/dri"))
+                                if n.startswith("renderD")]:
+        st = probe.stat(node)
+        if st is not None:
+            nodes.append({"path": node, "uid": st.st_uid, "gid": st.st_gid,
+                          "group": names.get(st.st_gid), "mode": "%04o" % (st.st_mode & 0o7777)})
+    out["device_node_access"] = nodes
+    out["user_ids"] = {"uid": uid, "gids": gids}
+    if platform == "wsl2":
+        release = probe.osrelease
+        out["wsl_version"] = 1 if re.search(r"-Microsoft\b", release) \
+            and not probe.exists("/dev/dxg") else 2
+        lib = WSL_LIB + "/libcuda.so.1"
+        cache = probe.read("/etc/ld.so.cache")
+        confs = ["/etc/ld.so.conf"] + ["/etc/ld.so.conf.d/" + n for n in
+                                       sorted(probe.listdir("/etc/ld.so.conf.d"))
+                                       if n.endswith(".conf")]
+        out["wsl_libcuda"] = {
+            "exists": probe.exists(lib), "symlink": probe.islink(lib),
+            "elf": (probe.read(lib, 4) or "") == "\x7fELF",
+            # WSL writes /etc/ld.so.conf.d/ld.wsl.conf with this directory
+            "configured": any(line.strip().rstrip("/") == WSL_LIB
+                              for c in confs for line in (probe.read(c, 65536) or "").splitlines()),
+            "in_ld_cache": (lib in cache) if cache is not None else None}
+        out["windows_gpus"] = []
+        for exe in WINDOWS_NVIDIA_SMI:
+            if probe.exists(exe):
+                rc, stdout, dummy = probe.run(
+                    [exe, "--query-gpu=index,name,driver_model.current", "--format=csv,noheader"])
+                if rc == 0:
+                    out["windows_gpus"] = parse_windows_smi_driver_models(stdout)
+                break
+    return out
+
+
 def collect(probe: Probe, user: str | None = "root") -> dict[str, Any]:
     """All of gpu_facts, as one dict (``ansible_facts.gpufleet``).
 
@@ -373,7 +633,7 @@ def collect(probe: Probe, user: str | None = "root") -> dict[str, Any]:
                    "attached_gpus": None, "listed_gpus": 0},
         "amd": {"rocm_smi": None, "smi_rc": None, "error": None, "parse_error": None},
         "device_nodes": [], "docker": {}, "groups": {}, "user": user,
-        "toolkit": {}, "wsl": {}, "problems": [], "packages": {},
+        "toolkit": {}, "wsl": {}, "host": {}, "problems": [], "packages": {},
         "os": parse_os_release(probe.read("/etc/os-release")) if probe.system != "Darwin"
         else {"distribution": "MacOSX", "family": "Darwin", "release": None,
               "version": None, "major_version": None}}
@@ -431,6 +691,8 @@ def collect(probe: Probe, user: str | None = "root") -> dict[str, Any]:
     facts["docker"] = collect_docker(probe) if platform != "macos" or probe.which("docker") \
         else {"installed": False, "running": False}
     facts["groups"] = collect_groups(probe, user)
+    if platform != "macos":
+        facts["host"] = collect_host(probe, platform, user)
     facts["problems"] = find_problems(facts)
     return make_json_safe(facts)
 

@@ -517,3 +517,151 @@ def classify_ldconfig_output(text: str | None) -> dict[str, list[str]]:
         elif "ldconfig:" in line:
             errors.append(line.strip())
     return {"noise": noise, "errors": errors}
+
+
+# --------------------------------------------------------------------------- host evidence
+# Small readers for the files the doctor's host checks look at (gpufleet_gpu.collect_host).
+
+_NVRM_RE = re.compile(r"NVRM version:[^\n]*?Kernel Module(?: for \S+)?\s+"
+                      r"([0-9]{2,4}(?:\.[0-9]{1,5}){1,3})\b")
+
+
+def parse_nvidia_proc_version(text: str | None) -> dict[str, str | None]:
+    """/proc/driver/nvidia/version -> {"version", "flavor"}.
+
+    Proprietary: ``NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun ...``;
+    open: ``NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release ...``.
+    """
+    text = text or ""
+    m = _NVRM_RE.search(text)
+    flavor = None
+    if "NVRM version:" in text:
+        flavor = "open" if "Open Kernel Module" in text else "proprietary"
+    return {"version": m.group(1) if m else None, "flavor": flavor}
+
+
+def parse_proc_modules(text: str | None) -> list[str]:
+    """/proc/modules -> the loaded module names, in order."""
+    return [line.split()[0] for line in (text or "").splitlines() if line.split()]
+
+
+def version_tuple(version: object) -> tuple[int, ...]:
+    """'1.7.0~rc.1-1' -> (1, 7, 0); () when there is no leading number."""
+    m = re.match(r"^\s*(?:[0-9]+:)?([0-9]+(?:\.[0-9]+)*)", str(version or ""))
+    return tuple(int(p) for p in m.group(1).split(".")) if m else ()
+
+
+def library_versions(names: Iterable[str], stem: str) -> list[str]:
+    """File names like ``libnvidia-ml.so.535.54.03`` -> ['535.54.03'] (driver versions)."""
+    found = set()
+    pattern = re.compile(r"^%s\.so\.([0-9]{3,4}\.[0-9]{1,5}(?:\.[0-9]{1,5})?)$" % re.escape(stem))
+    for name in names:
+        m = pattern.match(name)
+        if m:
+            found.add(m.group(1))
+    return sorted(found, key=version_tuple)
+
+
+_CDI_LIB_VERSION = re.compile(r"lib(?:cuda|nvidia-ml|nvidia-ptxjitcompiler|nvidia-opencl)"
+                              r"\.so\.([0-9]{3,4}\.[0-9]{1,5}(?:\.[0-9]{1,5})?)\b")
+
+
+def cdi_spec_driver_versions(text: str | None) -> list[str]:
+    """Driver versions an NVIDIA CDI spec was generated for, from its library host paths
+    (``/usr/lib/x86_64-linux-gnu/libcuda.so.535.54.03``)."""
+    return sorted(set(_CDI_LIB_VERSION.findall(text or "")), key=version_tuple)
+
+
+def nvidia_generation(device_id: str | None) -> str | None:
+    """PCI device id of an NVIDIA GPU -> 'pre_turing', 'turing_to_ada' or 'blackwell'.
+
+    NVIDIA numbers its chips upwards: Turing starts at 0x1e02 (TU102), everything below
+    0x1e00 is Maxwell, Pascal, Volta or older (proprietary kernel module only); Blackwell
+    starts at 0x2900 (GB100; GB20x 0x2b00-0x2f00, after Ada's AD107 at 0x28xx) and needs
+    the open kernel module.
+    """
+    try:
+        value = int(str(device_id), 16)
+    except (TypeError, ValueError):
+        return None
+    if value < 0x1e00:
+        return "pre_turing"
+    if value >= 0x2900:
+        return "blackwell"
+    return "turing_to_ada"
+
+
+def efivar_enabled(text: str | None) -> bool | None:
+    """An EFI variable file (4 attribute bytes, then the value): SecureBoot-<guid> -> on?"""
+    if not text or len(text) < 5:
+        return None
+    return text[4] == "\x01"
+
+
+def parse_toolkit_ldconfig(text: str | None) -> str | None:
+    """``ldconfig = "@/sbin/ldconfig.real"`` in /etc/nvidia-container-runtime/config.toml ->
+    the host path ('@' means: on the host), or None when the key is absent."""
+    for line in (text or "").splitlines():
+        m = re.match(r'^\s*ldconfig\s*=\s*["\']([^"\']*)["\']', line)
+        if m:
+            return m.group(1).lstrip("@") or None
+    return None
+
+
+def parse_toml_bool(text: str | None, key: str) -> bool | None:
+    for line in (text or "").splitlines():
+        m = re.match(r"^\s*%s\s*=\s*(true|false)\b" % re.escape(key), line)
+        if m:
+            return m.group(1) == "true"
+    return None
+
+
+def apt_signed_by(text: str | None) -> list[str]:
+    """Keyring paths named by ``[signed-by=...]`` (one-line) or ``Signed-By:`` (deb822)."""
+    paths: list[str] = []
+    for line in (text or "").splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for path in re.findall(r"signed-by=([^\s\]]+)", line) + \
+                re.findall(r"^Signed-By:\s*(/\S+)", line):
+            if path.startswith("/") and path not in paths:
+                paths.append(path)
+    return paths
+
+
+def parse_docker_identity(text: str | None) -> dict[str, Any]:
+    """``docker info --format '{{json .}}'`` -> the daemon's Name, OperatingSystem and
+    SecurityOptions (which engine answers: Docker Desktop, rootless...)."""
+    try:
+        info = json.loads(text or "")
+    except ValueError:
+        return {}
+    if not isinstance(info, dict):
+        return {}
+    options = info.get("SecurityOptions")
+    return {"name": _value(info.get("Name")),
+            "operating_system": _value(info.get("OperatingSystem")),
+            "security_options": [clean_text(o) for o in options if isinstance(o, str)]
+            if isinstance(options, list) else []}
+
+
+def docker_config_context(text: str | None) -> str | None:
+    """``currentContext`` of a ~/.docker/config.json, or None."""
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return None
+    context = data.get("currentContext") if isinstance(data, dict) else None
+    return _value(context) if isinstance(context, str) else None
+
+
+def parse_windows_smi_driver_models(text: str | None) -> list[dict[str, str | None]]:
+    """``nvidia-smi.exe --query-gpu=index,name,driver_model.current --format=csv,noheader``
+    -> [{"index", "name", "driver_model"}]; lines that are not 3 fields are skipped."""
+    gpus: list[dict[str, str | None]] = []
+    for line in (text or "").splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 3 and parts[0].isdigit():
+            gpus.append({"index": parts[0], "name": _value(parts[1]),
+                         "driver_model": _value(parts[2])})
+    return gpus

@@ -116,6 +116,27 @@ ansible_facts:
           description: installed, running, server_version, runtimes, default_runtime,
             cdi_spec_dirs, cdi_devices (e.g. C(nvidia.com/gpu=all)).
           type: dict
+        host:
+          description:
+            - Host evidence for the doctor's checks (not on macOS), read from files only
+              (plus Windows' C(nvidia-smi.exe) on WSL).
+            - C(nvidia_kernel) - C(loaded), C(version) and C(flavor) (C(open)/C(proprietary))
+              from /proc/driver/nvidia/version, C(uvm_loaded), C(uvm_node),
+              C(nouveau_loaded), C(userspace_versions) (from libnvidia-ml.so.<version> and
+              libcuda.so.<version> on disk), C(pci_gpus) and C(nvswitches) (sysfs),
+              C(secure_boot), C(kernel_release), C(module_files), C(dkms_sources).
+            - C(fabricmanager_running), C(fabricmanager_enabled), C(cgroup_v2),
+              C(dev_char_nvidia_links), C(libnvidia_container_version), C(toolkit_config)
+              (ldconfig path, whether it exists, no-cgroups).
+            - C(docker_client) - the I(user)'s docker context (C(current_context), C(home)),
+              C(env_context), C(env_host), C(desktop_socket), C(snap) (snap Docker paths).
+            - C(nvidia_apt_sources), C(cdi_specs) (NVIDIA specs with the driver versions
+              they name), C(device_node_access) (path, uid, gid, group, mode of /dev/kfd and
+              render nodes) and C(user_ids) (uid, gids of I(user)).
+            - On WSL C(wsl_version), C(wsl_libcuda) (exists, symlink, in_ld_cache) and
+              C(windows_gpus) (index, name, driver_model from Windows' nvidia-smi.exe).
+          type: dict
+          returned: when the platform is not macos
         groups:
           description: Membership of I(user) in docker/video/render (null when the group does not exist).
           type: dict
@@ -132,6 +153,11 @@ ansible_facts:
               exited non-zero (AMD GPUs then come from sysfs).
             - C(nvidia_gpus_missing) carries C(attached_gpus) and C(listed_gpus) - a GPU
               the driver counts does not answer (fell off the bus, Xid 79).
+            - C(nvidia_module_not_loaded) carries C(cause), one of C(nouveau),
+              C(secure_boot), C(dkms_missing), C(not_installed), C(unknown);
+              C(gpu_device_group_missing) carries C(gids) (the numeric gids to add).
+            - The README's problem table lists every id (generated from the rules,
+              C(RULES) in gpufleet_gpu_problems.py).
           type: list
           elements: dict
           sample: [{"id": "nvidia_smi_failed", "cause": "driver_not_loaded",
@@ -175,7 +201,9 @@ def main():
         except Exception as exc:  # OSError (exec format, permission), anything else
             return 126, b"", ("%s: %s" % (argv[0], exc)).encode("utf-8", "replace")
 
-    probe = Probe(run, root="/", system=_platform.system())
+    # The docker CLI's environment decides which daemon it talks to (Docker Desktop checks).
+    env = {k: os.environ[k] for k in ("DOCKER_HOST", "DOCKER_CONTEXT") if k in os.environ}
+    probe = Probe(run, root="/", system=_platform.system(), env=env)
     facts = collect(probe, user=user)
     module.exit_json(changed=False, ansible_facts={"gpufleet": facts},
                      gpu_count=gpu_count(facts))

@@ -257,6 +257,7 @@ def test_wsl_with_linux_driver_installed(host, fixture):
     host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
     host.file("usr/lib/wsl/lib/libcuda.so.1")
     host.file("usr/lib/wsl/lib/libnvidia-ml.so.1")
+    host.file("etc/ld.so.conf.d/ld.wsl.conf", "/usr/lib/wsl/lib\n")  # WSL writes it
     host.file("var/lib/dpkg/status", "Package: nvidia-driver-550\nStatus: install ok installed\n"
               "\nPackage: bash\nStatus: install ok installed\n")
     facts = host.facts(user="root")
@@ -269,6 +270,7 @@ def test_wsl_with_linux_driver_installed(host, fixture):
 
 def test_wsl_without_windows_driver(host):
     host.file("proc/sys/kernel/osrelease", "5.15.167.4-microsoft-standard-WSL2\n")
+    host.file("dev/dxg")
     host.file("usr/lib/wsl/lib/libdxcore.so")
     facts = host.facts(user="root")
     assert ids(facts) == ["wsl_no_windows_nvidia_driver"]
@@ -339,6 +341,7 @@ def test_wsl_custom_kernel_detected_by_dxg_and_wsl_lib(host, fixture):
 
 def test_wsl_libnvidia_ml_missing(host, fixture):
     host.file("proc/sys/kernel/osrelease", "5.15.167.4-microsoft-standard-WSL2\n")
+    host.file("dev/dxg")
     host.binary("usr/lib/wsl/lib/nvidia-smi", fixture("nvidia-smi", "dual-rtx-a5000_590.44.01.xml"))
     facts = host.facts(user="root")
     assert ids(facts) == ["wsl_libnvidia_ml_missing"]
@@ -408,8 +411,8 @@ def test_module_output_is_json_with_non_utf8_tool_output(host, fixture, run_modu
         raise OSError(2, "No such file or directory")
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
-    monkeypatch.setattr(gpu_facts, "Probe", lambda run, root, system: Probe(
-        run, root=host.root, system="Linux"))
+    monkeypatch.setattr(gpu_facts, "Probe", lambda run, root, system, env: Probe(
+        run, root=host.root, system="Linux", env=env))
     out = run_module(gpu_facts, {})
     assert calls and all(kw.get("encoding", "utf-8") is None for _, kw in calls)
     facts = out["ansible_facts"]["gpufleet"]

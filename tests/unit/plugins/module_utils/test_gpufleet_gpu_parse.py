@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from ansible_collections.gpufleet.fleet.plugins.module_utils import gpufleet_gpu_parse as hp
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cuda import max_cuda_for_driver, version_ge
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu_parse import (
     NVIDIA_SMI_CAUSES, ParseError, classify_nvidia_smi_failure, detect_platform, is_placeholder,
@@ -457,3 +458,73 @@ def test_parse_dpkg_status():
             "Package: containerd\nStatus: install ok half-configured\nVersion: 1.6.20\n\n"
             "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b7\n")
     assert parse_dpkg_status(text) == {"docker.io": "20.10.24+dfsg1-1+deb12u1+b6"}
+
+
+# --------------------------------------------------------------------------- host evidence
+
+
+@pytest.mark.parametrize("text,version,flavor", [
+    # as the driver writes /proc/driver/nvidia/version (public captures of these versions)
+    ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.216.03  Thu Apr  3 01:14:19 UTC 2025\n"
+     "GCC version:  gcc version 12.2.0 (Debian 12.2.0-14) \n", "535.216.03", "proprietary"),
+    ("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.142  Release Build  "
+     "(dvs-builder@U22-I3-AD05-51-5)  Tue Mar  3 19:14:46 UTC 2026\n", "580.142", "open"),
+    ("NVRM version: NVIDIA UNIX Kernel Module for aarch64  34.1.1  Release Build  "
+     "(buildbrain@mobile-u64-5414-d7000)\n", "34.1.1", "proprietary"),
+    ("", None, None),
+    ("garbage \x00\ufffd", None, None),
+], ids=["proprietary", "open", "jetson", "empty", "garbage"])
+def test_parse_nvidia_proc_version(text, version, flavor):
+    assert hp.parse_nvidia_proc_version(text) == {"version": version, "flavor": flavor}
+
+
+def test_library_versions_and_cdi_versions():
+    names = ["libnvidia-ml.so", "libnvidia-ml.so.1", "libnvidia-ml.so.535.54.03",
+             "libnvidia-ml.so.550.127.05", "libnvidia-mlx.so.1.2.3", "libcuda.so.535.54.03"]
+    assert hp.library_versions(names, "libnvidia-ml") == ["535.54.03", "550.127.05"]
+    assert hp.library_versions(names, "libcuda") == ["535.54.03"]
+    spec = ("  - containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.570.133.20\n"
+            "    hostPath: /usr/lib/x86_64-linux-gnu/libcuda.so.570.133.20\n"
+            "  - hostPath: /usr/lib/wsl/lib/libcuda.so.1.1\n"
+            "  - hostPath: /usr/lib/x86_64-linux-gnu/libcudadebugger.so.570.133.20\n")
+    assert hp.cdi_spec_driver_versions(spec) == ["570.133.20"]
+    assert hp.cdi_spec_driver_versions(None) == []
+
+
+@pytest.mark.parametrize("device,generation", [
+    ("0x1b80", "pre_turing"), ("0x1db1", "pre_turing"), ("0x1e02", "turing_to_ada"),
+    ("0x2330", "turing_to_ada"), ("0x28f8", "turing_to_ada"), ("0x2901", "blackwell"),
+    ("0x2b85", "blackwell"), ("", None), ("N/A", None), (None, None),
+])
+def test_nvidia_generation(device, generation):
+    assert hp.nvidia_generation(device) == generation
+
+
+def test_small_readers():
+    assert hp.parse_proc_modules("nvidia_uvm 1 0 - Live 0x0\n\nnvidia 2 1 nvidia_uvm, Live\n") \
+        == ["nvidia_uvm", "nvidia"]
+    assert hp.version_tuple("1.17.8-1+gpufleetsim") == (1, 17, 8)
+    assert hp.version_tuple("1:1.3.1-1") == (1, 3, 1) and hp.version_tuple("x") == ()
+    assert hp.efivar_enabled("\x06\x00\x00\x00\x01") is True
+    assert hp.efivar_enabled("\x06\x00\x00\x00\x00") is False and hp.efivar_enabled("") is None
+    assert hp.parse_toolkit_ldconfig('#ldconfig = "@/x"\nldconfig = "@/sbin/ldconfig.real"\n') \
+        == "/sbin/ldconfig.real"
+    assert hp.parse_toolkit_ldconfig("[nvidia-container-cli]\n") is None
+    assert hp.parse_toml_bool("no-cgroups = true\n", "no-cgroups") is True
+    assert hp.parse_toml_bool("#no-cgroups = true\n", "no-cgroups") is None
+    assert hp.apt_signed_by(
+        "deb [signed-by=/usr/share/keyrings/a.gpg arch=amd64] https://x /\n"
+        "# deb [signed-by=/commented.gpg] https://y /\nSigned-By: /etc/apt/keyrings/b.asc\n"
+        "Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n") == \
+        ["/usr/share/keyrings/a.gpg", "/etc/apt/keyrings/b.asc"]
+    assert hp.docker_config_context('{"currentContext": "desktop-linux"}') == "desktop-linux"
+    assert hp.docker_config_context("[1]") is None and hp.docker_config_context("{") is None
+    assert hp.parse_docker_identity('{"Name": "docker-desktop", "OperatingSystem": '
+                                    '"Docker Desktop", "SecurityOptions": ["name=rootless"]}') \
+        == {"name": "docker-desktop", "operating_system": "Docker Desktop",
+            "security_options": ["name=rootless"]}
+    assert hp.parse_docker_identity("not json") == {}
+    assert hp.parse_windows_smi_driver_models(
+        "0, NVIDIA RTX A5000, WDDM\n1, Tesla V100-PCIE-16GB, TCC\nFailed to run\n") == [
+        {"index": "0", "name": "NVIDIA RTX A5000", "driver_model": "WDDM"},
+        {"index": "1", "name": "Tesla V100-PCIE-16GB", "driver_model": "TCC"}]
