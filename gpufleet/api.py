@@ -41,6 +41,7 @@ PLAYBOOKS = {
     "plan": "playbooks/site.yml",
     "doctor": "playbooks/doctor.yml",
     "deploy": "playbooks/workloads.yml",
+    "deploy_cloud": "playbooks/cloud_deploy.yml",
     "status": "playbooks/status.yml",
 }
 
@@ -146,6 +147,10 @@ class HostResult:
     changed_tasks: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+    # What gpufleet's failure catalog names as the cause of a failed GPU smoke test or
+    # container start ([{id, cause, remedy, service?}]; the gpu_workload role's
+    # gpu_workload_diagnosis fact, or a failed task's own ``diagnosis``).
+    diagnosis: list[dict] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     # docker_engine left a daemon.json change unapplied: containers were running, live-restore
@@ -498,9 +503,13 @@ PLAY_HOSTS = {
     "playbooks/site.yml": (("gpufleet_linux_hosts", "linux"), ("gpufleet_linux_hosts", "cloud"),
                  ("gpufleet_wsl_hosts", "wsl"), ("gpufleet_windows_hosts", "windows"),
                  ("gpufleet_macos_hosts", "macos")),
-    "playbooks/doctor.yml": (("gpufleet_doctor_hosts", "all:!windows"),),
-    "playbooks/status.yml": (("gpufleet_status_hosts", "all:!windows"),),
-    "playbooks/workloads.yml": (("gpufleet_workload_hosts", "linux:cloud:wsl"),),
+    "playbooks/doctor.yml": (("gpufleet_doctor_hosts", "all:!windows"),
+                             ("gpufleet_doctor_windows_hosts", "windows")),
+    "playbooks/status.yml": (("gpufleet_status_hosts", "all:!windows"),
+                             ("gpufleet_status_windows_hosts", "windows")),
+    "playbooks/workloads.yml": (("gpufleet_workload_hosts", "linux:cloud:wsl"),
+                                ("gpufleet_workload_windows_hosts", "windows"),
+                                ("gpufleet_workload_macos_hosts", "macos")),
 }
 
 
@@ -814,6 +823,8 @@ def collect_event(event: dict, host: Callable[[str], HostResult],
             if key in (res.get("ansible_facts") or {}):
                 h.data[key] = res["ansible_facts"][key]
         set_facts = res.get("ansible_facts") or {}
+        if isinstance(set_facts.get("gpu_workload_diagnosis"), list):
+            _add_diagnosis(h, set_facts["gpu_workload_diagnosis"])
         if "docker_engine_restart_pending" in set_facts:
             h.restart_pending = _truthy(set_facts["docker_engine_restart_pending"])
             h.restart_pending_reason = (str(set_facts.get("docker_engine_restart_pending_reason")
@@ -822,9 +833,21 @@ def collect_event(event: dict, host: Callable[[str], HostResult],
         if data.get("ignore_errors"):
             return
         h.failures.append("%s: %s" % (task, failure_message(res)[:1000]))
+        if isinstance(res.get("diagnosis"), list):
+            _add_diagnosis(h, res["diagnosis"])
     elif kind == "runner_on_unreachable":
         msg = (res.get("msg") or "").strip()
         h.failures.append("unreachable: %s" % _strip_prefix(msg)[:500])
+
+
+def _add_diagnosis(h: HostResult, items: list) -> None:
+    """Keep each diagnosis once (by id and service), in the order they came."""
+    for item in items:
+        if not isinstance(item, dict) or not item.get("id"):
+            continue
+        key = (item.get("id"), item.get("service"))
+        if all((d.get("id"), d.get("service")) != key for d in h.diagnosis):
+            h.diagnosis.append(dict(item))
 
 
 def _strip_prefix(msg: str) -> str:
@@ -895,6 +918,17 @@ def deploy(inventory: str, limit: str | None = None, services: Iterable[str] | N
     if services:
         kw["extra_vars"] = dict(kw.get("extra_vars") or {}, gpu_workload_select=list(services))
     return run("deploy", inventory, limit, **kw)
+
+
+def deploy_cloud(services_file: str, target: str,
+                 options: Iterable[str] | dict[str, object] | None = None,
+                 dry_run: bool = False, **kw: Any) -> Any:
+    """Deploy a service description to Kubernetes or a cloud container service (``target``:
+    kubernetes, ecs, batch, sagemaker, cloud-run, azure-container-apps; docs/cloud.md), or
+    with ``dry_run`` only write the rendered files. No inventory: the play runs on localhost.
+    Returns a :class:`gpufleet.cloud_deploy.CloudDeployResult` (``run`` is the RunResult)."""
+    from gpufleet.cloud_deploy import deploy_cloud as _deploy_cloud
+    return _deploy_cloud(services_file, target, options, dry_run=dry_run, **kw)
 
 
 def status(inventory: str, limit: str | None = None, **kw: Any) -> RunResult:

@@ -9,6 +9,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_windows import (
     DOCKER_DESKTOP_DISTROS, parse_wsl_list)
+from ansible_collections.gpufleet.fleet.plugins.plugin_utils.gpufleet_actions import read_only
 
 
 class ActionModule(ActionBase):
@@ -19,15 +20,11 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=dict(
             skip_docker_desktop=dict(type="bool", default=True)))
-        res = self._execute_module(
-            module_name="ansible.windows.win_command",
-            module_args={"_raw_params": "wsl.exe -l -v"}, task_vars=task_vars)
-        # check mode: win_command skips; list it anyway, it is read-only
-        if res.get("skipped"):
+        # Read-only, so it runs in check mode too (win_command would skip there).
+        with read_only(self):
             res = self._execute_module(
                 module_name="ansible.windows.win_command",
-                module_args={"_raw_params": "wsl.exe -l -v", "_ansible_check_mode": False},
-                task_vars=task_vars)
+                module_args={"_raw_params": "wsl.exe -l -v"}, task_vars=task_vars)
         output = (res.get("stdout") or "") + (res.get("stderr") or "")
         everything = parse_wsl_list(output)
         if res.get("rc", 0) != 0 and not everything and "no installed distributions" not in \

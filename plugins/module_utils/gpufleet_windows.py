@@ -52,7 +52,9 @@ def parse_wsl_list(raw: bytes | str, skip_docker_desktop: bool = False) -> list[
     for line in text.split("\n"):
         if not line.strip():
             continue
-        m = re.match(r"^(\*?)\s*(\S+)\s+(\S+)\s+(\d+)\s*$", line)
+        # Leading blanks tolerated: wsl.exe writes "* name" / "  name", but a listing that
+        # went through another tool (or a paste) may be indented (docker/for-win#14517).
+        m = re.match(r"^\s*(\*?)\s*(\S+)\s+(\S+)\s+(\d+)\s*$", line)
         if not m:
             continue
         default, name, state, version = m.groups()
@@ -319,3 +321,386 @@ def load_json_settings(text: str | None, path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise WindowsError_("%s must hold a JSON object" % path)
     return data
+
+
+# --------------------------------------------------------------------------- Windows workloads
+#
+# A Windows machine runs gpufleet's workloads on Docker Desktop's engine. That engine belongs
+# to the logged-in user (docker/for-win#11396: Desktop "only works for interactive use";
+# `docker desktop start` over WinRM hangs, docker/for-win#14510), so gpufleet never starts
+# it; it uses the engine the way the original scripts did, through Desktop's WSL
+# integration: `docker compose` inside a WSL distro that Desktop integrates. Over WinRM that
+# is `wsl.exe -d <distro> -- docker compose ...`; when gpufleet itself runs inside that
+# distro (the original design: the control plane in WSL on the same machine) it is plain
+# `docker compose`. The compose file lives on the Windows side (C:\ProgramData\gpufleet\
+# <project>\compose.yaml, reachable from WSL as /mnt/c/...), so both ways read one file.
+
+DESKTOP_MIN_WSL = "2.1.5"          # Docker Desktop's documented WSL floor (REFERENCE.md 1.5)
+_DRIVE = re.compile(r"^([A-Za-z]):[\\/]")
+
+
+def windows_to_wsl_path(path: str, root: str = "/mnt/") -> str:
+    """``C:\\ProgramData\\x`` (or ``C:/ProgramData/x``) -> ``/mnt/c/ProgramData/x``: the path
+    as WSL's automount shows it (``root``: wsl.conf ``[automount] root``, default /mnt/).
+    A path that is not on a drive letter is refused."""
+    m = _DRIVE.match(path or "")
+    if not m:
+        raise WindowsError_("%r is not a Windows path on a drive (like C:\\data): WSL reaches "
+                            "Windows files as /mnt/<drive>/..." % (path,))
+    rest = path[3:].replace("\\", "/").strip("/")
+    base = "/" + root.strip("/") + "/" if root.strip("/") else "/"
+    return base + m.group(1).lower() + ("/" + rest if rest else "")
+
+
+def compose_for_wsl(doc: Mapping[str, Any], root: str = "/mnt/") -> dict[str, Any]:
+    """The ``windows`` compose document (binds as ``C:/data``, Docker Desktop's form for the
+    Windows CLI) made right for the Linux ``docker compose`` inside a WSL distro: every bind
+    source on a drive becomes ``/mnt/<drive>/...`` (the Linux CLI would take ``C:/data`` for
+    a path relative to the project). Other fields are unchanged."""
+    out = json.loads(json.dumps(doc))
+    for svc in (out.get("services") or {}).values():
+        volumes = svc.get("volumes") or []
+        for i, vol in enumerate(volumes):
+            if isinstance(vol, dict) and vol.get("type") == "bind" and \
+                    _DRIVE.match(str(vol.get("source", ""))):
+                vol["source"] = windows_to_wsl_path(vol["source"], root)
+            elif isinstance(vol, str) and _DRIVE.match(vol):
+                src, sep, rest = vol[2:].partition(":")
+                volumes[i] = windows_to_wsl_path(vol[:2] + src, root) + sep + rest
+    return out
+
+
+def parse_wsl_status(raw: bytes | str) -> dict[str, Any]:
+    """``wsl.exe --status`` -> {default_distro, default_version}.
+
+    English labels only (the output is localized; other languages give None values):
+    "Default Distribution: Debian" / "Default Version: 2" (microsoft/WSL#9448)."""
+    out: dict[str, Any] = {"default_distro": None, "default_version": None}
+    for line in decode_wsl_output(raw).split("\n"):
+        key, dummy, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key == "default distribution" and value:
+            out["default_distro"] = value
+        elif key == "default version" and value.isdigit():
+            out["default_version"] = int(value)
+    return out
+
+
+def parse_json_lines(text: str | None) -> list[dict[str, Any]]:
+    """``docker ... --format '{{json .}}'`` output (one object per line), or a JSON array
+    (``docker compose ps --format json`` before Compose 2.21 printed one array). Lines that
+    are not JSON objects are skipped."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = []
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            out.append(item)
+    return out
+
+
+def desktop_settings_view(doc: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What gpufleet reads from Docker Desktop's settings (settings.json camelCase, or
+    settings-store.json PascalCase; nested under PlatformSpecificContent in old logs):
+    {wsl_engine_enabled, integrated_distros, integrate_default_distro}. None where the
+    file does not say (Desktop's defaults then apply: WSL 2 engine and default-distro
+    integration on)."""
+    doc = dict(doc or {})
+    nested = doc.get("PlatformSpecificContent") or doc.get("platformSpecificContent")
+    if isinstance(nested, dict):
+        doc = dict(nested, **{k: v for k, v in doc.items() if k not in nested})
+
+    def read(key: str) -> Any:
+        for name in (key, _pascal(key)):
+            if name in doc:
+                return doc[name]
+        return None
+
+    distros = read("integratedWslDistros")
+    return {"wsl_engine_enabled": read("wslEngineEnabled"),
+            "integrated_distros": list(distros) if isinstance(distros, list) else None,
+            "integrate_default_distro": read("enableIntegrationWithDefaultWslDistro")}
+
+
+def _problem(pid: str, message: str, remedy: str) -> dict[str, Any]:
+    return {"id": pid, "message": message, "remedy": remedy}
+
+
+# gpufleet problem ids that mean "the GPU cannot reach a container on this Windows host".
+WINDOWS_BLOCKING = ("wsl_not_installed", "wsl_distro_missing", "wsl1_distro",
+                    "desktop_not_installed", "desktop_not_running", "desktop_wsl2_backend_off",
+                    "desktop_wsl_integration_off", "windows_no_nvidia_driver",
+                    "nvidia_tcc_mode", "wsl_outdated")
+
+
+def windows_problems(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The problems of a Windows GPU host, each with a remedy (pure; unit-tested).
+
+    ``state`` is what :func:`windows_state` builds from the host's outputs."""
+    out: list[dict[str, Any]] = []
+    wsl = state.get("wsl") or {}
+    desktop = state.get("desktop") or {}
+    nvidia = state.get("nvidia") or {}
+    distro = wsl.get("target_distro")
+    if not wsl.get("installed"):
+        out.append(_problem(
+            "wsl_not_installed", "wsl.exe does not run: WSL is not installed or not enabled.",
+            "Run gpufleet's wsl2 role (`gpufleet up -l <host>`), or as administrator "
+            "`wsl --install --no-distribution` and restart Windows."))
+    else:
+        version = wsl.get("version") or {}
+        if not wsl.get("version_command", True):
+            out.append(_problem(
+                "wsl_outdated", "`wsl --version` is not understood: this is the WSL built "
+                "into Windows (or a version before 0.67), whose kernel is not updated from the "
+                "Store; Docker Desktop needs WSL %s or later." % DESKTOP_MIN_WSL,
+                "Run `wsl --update` as administrator (gpufleet's wsl2 role does), then "
+                "`wsl --shutdown`."))
+        elif version.get("wsl") and version_tuple(version["wsl"]) < version_tuple(DESKTOP_MIN_WSL):
+            out.append(_problem(
+                "wsl_outdated", "WSL %s (kernel %s) is older than the %s Docker Desktop needs."
+                % (version["wsl"], version.get("kernel") or "?", DESKTOP_MIN_WSL),
+                "Run `wsl --update` (add --web-download without the Store), then "
+                "`wsl --shutdown`."))
+        found = {d["name"]: d for d in wsl.get("distros") or []}
+        if not distro:
+            out.append(_problem(
+                "wsl_distro_missing", "No WSL distro is installed (Docker Desktop's own do "
+                "not count): there is nowhere to run `docker compose`.",
+                "Install one (wsl2_distros in the inventory, then `gpufleet up -l <host>`, or "
+                "`wsl --install -d Ubuntu-24.04`) and enable Docker Desktop's integration "
+                "for it."))
+        elif distro not in found:
+            out.append(_problem(
+                "wsl_distro_missing", "The WSL distro %s is not installed (installed: %s)."
+                % (distro, ", ".join(sorted(found)) or "none"),
+                "Install it (wsl2_distros, or `wsl --install -d %s`) or set "
+                "gpufleet_windows_distro to one that exists." % distro))
+        elif found[distro].get("version") == 1:
+            out.append(_problem(
+                "wsl1_distro", "The WSL distro %s runs as WSL 1: Docker Desktop's integration "
+                "and GPU paravirtualization need WSL 2." % distro,
+                "Convert it: `wsl --set-version %s 2` (and `wsl --set-default-version 2` for "
+                "new distros)." % distro))
+    if not desktop.get("installed"):
+        out.append(_problem(
+            "desktop_not_installed", "Docker Desktop is not installed (no settings file, no "
+            "docker-desktop distro, no engine).",
+            "Run gpufleet's docker_desktop role (`gpufleet up -l <host>`) or install Docker "
+            "Desktop with the WSL 2 backend."))
+    else:
+        settings = desktop.get("settings") or {}
+        if settings.get("wsl_engine_enabled") is False:
+            out.append(_problem(
+                "desktop_wsl2_backend_off", "Docker Desktop uses the Hyper-V backend "
+                "(wslEngineEnabled is false): GPUs reach containers only with the WSL 2 "
+                "backend.",
+                "Settings -> General -> 'Use the WSL 2 based engine', or "
+                "docker_desktop_settings: {wslEngineEnabled: true} and `gpufleet up` while "
+                "Desktop is stopped."))
+        if not desktop.get("running") and not desktop.get("integration_off"):
+            out.append(_problem(
+                "desktop_not_running", "Docker Desktop's engine does not answer%s. It runs "
+                "only in the logged-on user's session and cannot be started over WinRM."
+                % (" (%s)" % desktop["error"] if desktop.get("error") else ""),
+                "Log on to the machine as the Docker Desktop user (gpufleet's scheduled task "
+                "starts Desktop at logon) or start Docker Desktop there, then run again."))
+        integrated = settings.get("integrated_distros") or []
+        default_on = settings.get("integrate_default_distro") is not False
+        listed = distro in {d["name"] for d in wsl.get("distros") or []}
+        off_by_settings = distro not in integrated and not (
+            default_on and distro == wsl.get("default_distro"))
+        if distro and listed and (desktop.get("integration_off") or (
+                off_by_settings and not desktop.get("docker_in_distro"))):
+            out.append(_problem(
+                "desktop_wsl_integration_off", "Docker Desktop's WSL integration is off for "
+                "%s: `docker` inside it does not reach Desktop's engine." % distro,
+                "Settings -> Resources -> WSL integration -> enable %s, or add it to "
+                "docker_desktop_integrated_distros and run `gpufleet up` while Desktop is "
+                "stopped." % distro))
+    if not nvidia.get("present"):
+        out.append(_problem(
+            "windows_no_nvidia_driver", "nvidia-smi.exe does not run%s: no NVIDIA driver is "
+            "installed on Windows, so WSL and containers get no GPU."
+            % (" (%s)" % nvidia["error"] if nvidia.get("error") else ""),
+            "Install NVIDIA's Windows driver (GeForce/RTX/Data Center with WSL support); do "
+            "not install a Linux NVIDIA driver inside WSL."))
+    else:
+        tcc = [g for g in nvidia.get("gpus") or [] if (g.get("driver_model") or "").upper() == "TCC"]
+        if tcc:
+            names = ", ".join("%s (GPU %s)" % (g.get("name") or "?", g.get("index")) for g in tcc)
+            out.append(_problem(
+                "nvidia_tcc_mode", "%s run%s in TCC mode: GPU paravirtualization (WSL 2, "
+                "Docker Desktop) only shares GPUs in WDDM mode." % (names, "s" if len(tcc) == 1 else ""),
+                "Switch to WDDM as administrator: `nvidia-smi -i <index> -dm 0` (0 = WDDM), "
+                "then reboot."))
+    return out
+
+
+def windows_state(outputs: Mapping[str, Any], distro: str | None = None,
+                  parse_nvidia: Any = None) -> dict[str, Any]:
+    """gpufleet's facts for a Windows GPU host from its command outputs (pure).
+
+    ``outputs`` holds {name: {rc, stdout, stderr}} for ``wsl_list`` (wsl.exe -l -v),
+    ``wsl_status``, ``wsl_version``, ``nvidia_smi`` (nvidia-smi.exe -q -x),
+    ``docker_version`` / ``docker_info`` (JSON, run in the distro), ``docker_ps``; and
+    ``settings`` ({path: text} of Docker Desktop's settings files) and ``desktop_process``
+    (bool or None). ``parse_nvidia`` is gpufleet_gpu_parse.parse_nvidia_smi_xml (passed in
+    so this module stays import-light). Shaped like gpu_facts: platform, gpus, nvidia,
+    docker, problems, plus wsl and desktop."""
+    def out(name: str) -> dict[str, Any]:
+        value = outputs.get(name)
+        return value if isinstance(value, dict) else {}
+
+    def ran(name: str) -> bool:
+        o = out(name)
+        return bool(o) and o.get("rc") == 0 and not o.get("failed") and not o.get("skipped")
+
+    wl = out("wsl_list")
+    wsl_text = (wl.get("stdout") or "") + (wl.get("stderr") or "")
+    wsl_installed = ran("wsl_list") or any(m in decode_wsl_output(wsl_text)
+                                           for m in NO_DISTROS_MARKERS)
+    everything = parse_wsl_list(wsl_text) if wsl_installed else []
+    status = parse_wsl_status(out("wsl_status").get("stdout") or "") if ran("wsl_status") else {}
+    # `wsl --version` fails on the WSL built into Windows (it prints its usage): outdated.
+    # It runs but its labels are localized: the version is unknown, not outdated.
+    version = parse_wsl_version(out("wsl_version").get("stdout") or "") if ran("wsl_version") else {}
+    version_known = ran("wsl_version") or not out("wsl_version")
+    distros = [d for d in everything if d["name"] not in DOCKER_DESKTOP_DISTROS]
+    default = next((d["name"] for d in everything if d["default"]), None) or \
+        status.get("default_distro")
+    target = distro or (default if default not in DOCKER_DESKTOP_DISTROS else None) or \
+        (distros[0]["name"] if distros else None)
+    settings_doc: dict[str, Any] = {}
+    settings_file = None
+    for path, text in sorted((outputs.get("settings") or {}).items(),
+                             key=lambda kv: not kv[0].endswith("settings-store.json")):
+        try:
+            settings_doc = load_json_settings(text, path)
+        except WindowsError_:
+            continue
+        settings_file = path
+        break
+    dv = parse_json_lines(out("docker_version").get("stdout")) if ran("docker_version") else []
+    info = parse_json_lines(out("docker_info").get("stdout")) if ran("docker_info") else []
+    server = (dv[0].get("Server") or {}) if dv else {}
+    info0 = info[0] if info else {}
+    running = bool(server) or bool(info0.get("ServerVersion"))
+    dvo = out("docker_version")
+    docker_err = "" if running else " ".join(" ".join(
+        [dvo.get("stderr") or "", dvo.get("stdout") or "", dvo.get("msg") or ""]).split())[:400]
+    # Desktop's stub when its integration is off for the distro: "The command 'docker'
+    # could not be found in this WSL 2 distro. We recommend to activate the WSL integration
+    # in Docker Desktop settings."
+    integration_off = "could not be found in this WSL 2 distro" in docker_err
+    in_distro = ran("docker_version") or "Cannot connect to the Docker daemon" in docker_err
+    desktop = {
+        "installed": bool(settings_file) or any(d["name"] == "docker-desktop" for d in everything)
+        or running,
+        "running": running,
+        "process_running": outputs.get("desktop_process"),
+        "version": (server.get("Platform") or {}).get("Name") or None,
+        "engine_version": server.get("Version") or info0.get("ServerVersion"),
+        "backend": ("wsl-2" if desktop_settings_view(settings_doc)["wsl_engine_enabled"] is not False
+                    else "hyper-v") if settings_file else None,
+        "settings_file": settings_file,
+        "settings": desktop_settings_view(settings_doc),
+        # `docker` found in the distro (it answered, or said the daemon is down): Desktop's
+        # integration put it there, so the integration is on whatever the file says.
+        "docker_in_distro": bool(in_distro),
+        "integration_off": integration_off,
+        "error": docker_err or None,
+    }
+    nv = out("nvidia_smi")
+    nvidia: dict[str, Any] = {"present": False, "gpus": [], "driver_version": None,
+                              "cuda_version": None, "error": None}
+    if ran("nvidia_smi") and parse_nvidia is not None:
+        try:
+            parsed = parse_nvidia(nv.get("stdout") or "")
+        except ValueError as exc:
+            nvidia["error"] = "nvidia-smi.exe output not understood: %s" % exc
+        else:
+            nvidia.update(present=True, gpus=parsed["gpus"],
+                          driver_version=parsed["driver_version"],
+                          cuda_version=parsed["cuda_version"])
+    elif nv:
+        nvidia["error"] = " ".join(((nv.get("stderr") or "") + " " + (nv.get("stdout") or "")
+                                    + " " + (nv.get("msg") or "")).split())[:300] or None
+    state: dict[str, Any] = {
+        "platform": "windows",
+        "wsl": {"installed": wsl_installed, "distros": distros, "default_distro": default,
+                "default_version": status.get("default_version"), "target_distro": target,
+                "version": version, "version_command": version_known},
+        "desktop": desktop,
+        "nvidia": nvidia,
+        "gpus": {"nvidia": nvidia["gpus"], "amd": [], "intel": []},
+        "docker": {"running": running, "server_version": desktop["engine_version"],
+                   "runtimes": sorted((info0.get("Runtimes") or {}).keys()),
+                   "cdi_devices": [d.get("ID") for d in info0.get("DiscoveredDevices") or []
+                                   if isinstance(d, dict) and d.get("Source") == "cdi"],
+                   "operating_system": info0.get("OperatingSystem")},
+        "containers": parse_json_lines(out("docker_ps").get("stdout")) if ran("docker_ps") else [],
+    }
+    state["problems"] = windows_problems(state)
+    return state
+
+
+def workload_gpu_path(facts: Mapping[str, Any]) -> tuple[str, bool]:
+    """(gpu_vendor, gpu_available) for rendering on a Windows host from its facts."""
+    vendor = "nvidia" if (facts.get("gpus") or {}).get("nvidia") else "none"
+    blocking = [p for p in facts.get("problems") or [] if p.get("id") in WINDOWS_BLOCKING]
+    return vendor, vendor != "none" and not blocking
+
+
+def compose_service_of(container: Mapping[str, Any]) -> str | None:
+    """The compose service of a ``docker ps --format '{{json .}}'`` row (its Labels string
+    ``k=v,k=v``), or of a ``docker compose ps`` row (its Service field)."""
+    if container.get("Service"):
+        return str(container["Service"])
+    for pair in str(container.get("Labels") or "").split(","):
+        key, dummy, value = pair.partition("=")
+        if key == "com.docker.compose.service":
+            return value
+    return None
+
+
+def wanted_services(services: Mapping[str, Any], select: list[str] | None,
+                    profiles: list[str] | None) -> list[str]:
+    """What ``docker compose up`` starts: the selection, else every service without a
+    profile or with one of ``profiles``."""
+    if select:
+        return list(select)
+    active = set(profiles or [])
+    return [name for name, svc in services.items()
+            if not (svc or {}).get("profiles") or active & set((svc or {}).get("profiles") or [])]
+
+
+def workload_plan(current_text: str | None, new_text: str | None,
+                  containers: list[dict[str, Any]], wanted: list[str]) -> dict[str, Any]:
+    """What a deploy (new_text set) or removal (new_text None) changes (pure).
+
+    {file_changes, start: [services not running], remove: bool, changed}."""
+    running = {compose_service_of(c) for c in containers
+               if str(c.get("State", "")).lower() == "running"}
+    if new_text is None:
+        remove = bool(containers) or current_text is not None
+        return {"file_changes": current_text is not None, "start": [], "remove": remove,
+                "changed": remove}
+    start = [s for s in wanted if s not in running]
+    file_changes = current_text != new_text
+    return {"file_changes": file_changes, "start": start, "remove": False,
+            "changed": file_changes or bool(start)}

@@ -185,3 +185,96 @@ def test_which_settings_file(names, expected):
 
 def test_json_roundtrip_of_fixture_shapes():
     assert json.loads(json.dumps(SETTINGS_STORE_435)) == SETTINGS_STORE_435
+
+
+# --------------------------------------------------------------------------- Windows workloads
+
+from ansible_collections.gpufleet.fleet.plugins.module_utils import gpufleet_windows as gw  # noqa: E402
+
+
+@pytest.mark.parametrize("path,root,expected", [
+    ("C:\\ProgramData\\gpufleet\\aiml\\compose.yaml", "/mnt/", "/mnt/c/ProgramData/gpufleet/aiml/compose.yaml"),
+    ("D:/data/", "/mnt/", "/mnt/d/data"),
+    ("C:\\", "/mnt/", "/mnt/c"),
+    ("e:\\x y\\z", "/", "/e/x y/z"),            # wsl.conf [automount] root = /
+    ("C:\\Users\\alice", "/win", "/win/c/Users/alice"),
+], ids=["programdata", "forward-slashes", "drive-root", "root-slash", "custom-root"])
+def test_windows_to_wsl_path(path, root, expected):
+    assert gw.windows_to_wsl_path(path, root) == expected
+
+
+@pytest.mark.parametrize("path", ["\\\\server\\share\\x", "/mnt/c/x", "relative\\x", ""])
+def test_windows_to_wsl_path_refuses_what_is_not_on_a_drive(path):
+    with pytest.raises(WindowsError_, match="not a Windows path on a drive"):
+        gw.windows_to_wsl_path(path)
+
+
+def test_compose_for_wsl_translates_binds_only():
+    doc = {"name": "p", "services": {"a": {"image": "x", "volumes": [
+        {"type": "bind", "source": "C:/data", "target": "/data", "read_only": True},
+        "cache:/cache", "D:/models:/models:ro"]}}}
+    out = gw.compose_for_wsl(doc)
+    assert out["services"]["a"]["volumes"] == [
+        {"type": "bind", "source": "/mnt/c/data", "target": "/data", "read_only": True},
+        "cache:/cache", "/mnt/d/models:/models:ro"]
+    assert doc["services"]["a"]["volumes"][0]["source"] == "C:/data"   # input untouched
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Default Distribution: Debian\r\nDefault Version: 2\r\n", {"default_distro": "Debian", "default_version": 2}),
+    ("Default Version: 1\r\n", {"default_distro": None, "default_version": 1}),
+    ("Distribución predeterminada: Ubuntu\r\n", {"default_distro": None, "default_version": None}),
+], ids=["WSL#9448", "WSL#12302-no-default", "localized"])
+def test_parse_wsl_status(text, expected):
+    assert gw.parse_wsl_status(text.encode("utf-16-le")) == expected
+
+
+def test_parse_wsl_list_tolerates_indented_listings():
+    text = "   NAME              STATE           VERSION\n * Ubuntu            Running         2\n"
+    assert gw.parse_wsl_list(text) == [{"name": "Ubuntu", "state": "Running", "version": 2,
+                                        "default": True}]
+
+
+@pytest.mark.parametrize("text,names", [
+    ('{"Name":"a"}\n{"Name":"b"}\n', ["a", "b"]),
+    ('[{"Name":"a"},{"Name":"b"}]', ["a", "b"]),        # docker compose ps before 2.21
+    ("", []),
+    ("WARNING: something\n{\"Name\":\"a\"}\n", ["a"]),
+], ids=["lines", "array", "empty", "noise"])
+def test_parse_json_lines(text, names):
+    assert [d["Name"] for d in gw.parse_json_lines(text)] == names
+
+
+@pytest.mark.parametrize("doc,expected", [
+    ({"wslEngineEnabled": True, "integratedWslDistros": ["Ubuntu"]}, (True, ["Ubuntu"], None)),
+    ({"WslEngineEnabled": False, "EnableIntegrationWithDefaultWslDistro": False}, (False, None, False)),
+    ({"PlatformSpecificContent": {"WslEngineEnabled": True, "IntegratedWslDistros": []},
+      "AutoStart": True}, (True, [], None)),
+    ({}, (None, None, None)),
+], ids=["settings.json", "settings-store.json", "nested-as-in-desktop-logs", "empty"])
+def test_desktop_settings_view(doc, expected):
+    view = gw.desktop_settings_view(doc)
+    assert (view["wsl_engine_enabled"], view["integrated_distros"],
+            view["integrate_default_distro"]) == expected
+
+
+def test_workload_plan_and_wanted_services():
+    services = {"a": {}, "b": {"profiles": ["gpu"]}, "c": {"profiles": ["other"]}}
+    assert gw.wanted_services(services, [], ["gpu"]) == ["a", "b"]
+    assert gw.wanted_services(services, ["c"], []) == ["c"]
+    running = [{"State": "running", "Labels": "com.docker.compose.service=a"}]
+    assert gw.workload_plan("x", "x", running, ["a"]) == {
+        "file_changes": False, "start": [], "remove": False, "changed": False}
+    assert gw.workload_plan("x", "y", running, ["a", "b"])["start"] == ["b"]
+    assert gw.workload_plan(None, None, [], [])["changed"] is False
+    assert gw.workload_plan("x", None, [], [])["changed"] is True
+
+
+def test_windows_problems_name_a_remedy_each():
+    state = {"wsl": {"installed": False}, "desktop": {"installed": False}, "nvidia": {}}
+    problems = gw.windows_problems(state)
+    assert [p["id"] for p in problems] == ["wsl_not_installed", "desktop_not_installed",
+                                           "windows_no_nvidia_driver"]
+    assert all(p["remedy"] for p in problems)
+    assert gw.workload_gpu_path({"gpus": {"nvidia": [{}]}, "problems": problems}) == ("nvidia", False)
+    assert gw.workload_gpu_path({"gpus": {"nvidia": [{}]}, "problems": []}) == ("nvidia", True)
