@@ -307,6 +307,52 @@ def build_tools_image(log=print, force=False) -> bool:
         changes=['CMD ["/bin/sh"]'], log=log, force=force)
 
 
+# --------------------------------------------------------------------------- BuildKit
+
+BUILDX_PLUGIN = "/usr/libexec/docker/cli-plugins/docker-buildx"
+
+
+def buildx_answers() -> bool:
+    return subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0
+
+
+def ensure_buildx(log=print) -> bool:
+    """The buildx CLI plugin (BuildKit with secret and cache mounts, what `gpufleet image
+    build` and community.docker.docker_image_build use). Debian's ``docker-buildx``: from
+    this machine's archive where it has one (trixie and later); on bookworm, which has none,
+    the same package is installed in the trixie host image and its one static-Go file
+    (needs only libc6 >= 2.34; bookworm has 2.36) is copied to the plugin directory.
+    Returns True when something was installed."""
+    if buildx_answers():
+        log("docker buildx: present")
+        return False
+    if os.geteuid() != 0:
+        raise TestbedError("the docker CLI has no buildx plugin and this is not root: run "
+                           "`sudo python3 -m gpufleet.testbed prepare`")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    policy = subprocess.run(["apt-cache", "policy", "docker-buildx"], capture_output=True,
+                            text=True).stdout
+    if "Candidate:" in policy and "Candidate: (none)" not in policy:
+        log("docker buildx: apt-get install docker-buildx")
+        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "docker-buildx"],
+             env=env, stdout=subprocess.DEVNULL)
+    else:
+        log("docker buildx: this release has no docker-buildx; taking trixie's package")
+        os.makedirs(os.path.dirname(BUILDX_PLUGIN), exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="gpufleet-buildx-") as tmp:
+            _run(["docker", "run", "--rm", "-v", f"{tmp}:/out", image_tag("trixie"), "sh", "-c",
+                  "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+                  "--no-install-recommends docker-buildx >/dev/null && "
+                  f"cp {BUILDX_PLUGIN} /out/docker-buildx"], stdout=subprocess.DEVNULL)
+            shutil.copyfile(os.path.join(tmp, "docker-buildx"), BUILDX_PLUGIN)
+        os.chmod(BUILDX_PLUGIN, 0o755)
+    if not buildx_answers():
+        raise TestbedError("docker buildx still does not answer after installing it; see "
+                           "`docker buildx version`")
+    log("docker buildx: installed")
+    return True
+
+
 # --------------------------------------------------------------------------- simulated NVIDIA host
 
 NVSIM_IMAGE = f"{IMAGE_REPO}:trixie-nvsim"
@@ -474,6 +520,7 @@ def main(argv=None) -> int:
             if not args.suite or "trixie" in args.suite:
                 build_tools_image(force=args.force)
                 build_nvsim_image(force=args.force)
+                ensure_buildx()
         elif args.cmd == "fleet":
             if not engine_answers():
                 raise TestbedError("no Docker engine answers: run "

@@ -35,8 +35,20 @@ CAPABILITIES = ("gpu", "compute", "utility", "graphics", "video", "display", "co
 RESTART = ("no", "always", "on-failure", "unless-stopped")
 SERVICE_FIELDS = ("image", "command", "entrypoint", "environment", "ports", "volumes",
                   "healthcheck", "restart", "resources", "profiles", "labels", "gpu",
-                  "cuda_version", "platform", "working_dir", "user", "depends_on")
-GPU_FIELDS = ("policy", "count", "device_ids", "capabilities", "smoke_test")
+                  "cuda_version", "platform", "working_dir", "user", "depends_on", "kind",
+                  "display")
+KINDS = ("service", "job")
+GPU_FIELDS = ("policy", "count", "device_ids", "capabilities", "smoke_test", "vendor")
+# gpu.vendor: the device rules for this service when they differ from the host's GPU vendor
+# (videocore: a Raspberry Pi's /dev/dri + /dev/vchiq).
+SERVICE_VENDORS = ("nvidia", "amd", "intel", "videocore")
+DRI_DEVICES = {"amd": ["/dev/kfd", "/dev/dri"], "intel": ["/dev/dri"],
+               "videocore": ["/dev/dri", "/dev/vchiq"]}
+DISPLAY_FIELDS = ("protocol", "display", "xauthority", "runtime_dir", "socket")
+DISPLAY_PLATFORMS = ("linux", "wsl2", "rocm", "intel")
+XHOST_ADVICE = ("service '%s' uses the host's X11 display: allow only the container's user "
+                "with `xhost +SI:localuser:<user>` on the host (the user the container runs "
+                "as); `xhost +local:` opens the display to every local process and container")
 RESOURCE_FIELDS = ("cpus", "memory", "shm_size")
 HEALTH_FIELDS = ("test", "interval", "timeout", "retries", "start_period", "disable")
 CLOUD_LOGGING = {"driver": "json-file", "options": {"max-size": "50m", "max-file": "3"}}
@@ -136,6 +148,13 @@ def validate_services(services: object, platform: str,
                           for v in svc.get("volumes") or []]
         if "restart" in svc and svc["restart"] not in RESTART:
             _err(name, "restart", "must be one of %s" % ", ".join(RESTART))
+        if "kind" in svc:
+            if svc["kind"] not in KINDS:
+                _err(name, "kind", "must be service (long-running) or job (runs to "
+                                   "completion, e.g. training), got %r" % (svc["kind"],))
+            if svc["kind"] == "job" and svc.get("restart") in ("always", "unless-stopped"):
+                _err(name, "restart", "a job runs to completion: use no or on-failure, "
+                                      "not %s" % svc["restart"])
         res = svc.get("resources") or {}
         if not isinstance(res, dict):
             _err(name, "resources", "expected a mapping")
@@ -161,6 +180,8 @@ def validate_services(services: object, platform: str,
                 isinstance(p, str) and _NAME.match(p) for p in profiles):
             _err(name, "profiles", "a list of names like [core, gpu-models]")
         svc["gpu"] = _check_gpu(svc.get("gpu"), name)
+        if svc.get("display") is not None:
+            svc["display"] = _check_display(svc["display"], name, platform)
         out[name] = svc
     return out
 
@@ -188,6 +209,41 @@ def _check_volume(spec: object, service: str, platform: str,
     return {"source": src, "target": dst, "mode": mode, "bind": is_bind_source(src)}
 
 
+def _check_display(display: object, service: str, platform: str) -> dict[str, Any]:
+    """``display: x11`` / ``wayland`` or a mapping (protocol, display, xauthority,
+    runtime_dir, socket) -> normalized mapping."""
+    if isinstance(display, str):
+        display = {"protocol": display}
+    if not isinstance(display, dict):
+        _err(service, "display", "x11, wayland, or a mapping like {protocol: x11, display: ':0'}")
+    for key in sorted(set(display) - set(DISPLAY_FIELDS)):
+        _err(service, "display." + key, "unknown field (known: %s)" % ", ".join(DISPLAY_FIELDS))
+    if platform not in DISPLAY_PLATFORMS:
+        _err(service, "display", "a host display reaches containers on %s hosts only, not %s"
+             % (", ".join(DISPLAY_PLATFORMS), platform))
+    out = dict(display)
+    out.setdefault("protocol", "x11")
+    if out["protocol"] not in ("x11", "wayland"):
+        _err(service, "display.protocol", "x11 or wayland, got %r" % (out["protocol"],))
+    if out["protocol"] == "x11":
+        out.setdefault("display", ":0")
+        if not re.match(r"^:\d+(\.\d+)?$", str(out["display"])):
+            _err(service, "display.display", "a local display like :0 (the X11 socket is "
+                                             "mounted; TCP displays are not), got %r"
+                 % (out["display"],))
+    else:
+        out.setdefault("runtime_dir", "/run/user/1000")
+        out.setdefault("socket", "wayland-0")
+        if not str(out["runtime_dir"]).startswith("/"):
+            _err(service, "display.runtime_dir", "the host's absolute XDG_RUNTIME_DIR, "
+                                                 "like /run/user/1000")
+        if not re.match(r"^[A-Za-z0-9_.-]+$", str(out["socket"])):
+            _err(service, "display.socket", "a socket name like wayland-0")
+    if out.get("xauthority") is not None and not str(out["xauthority"]).startswith("/"):
+        _err(service, "display.xauthority", "an absolute path on the host")
+    return out
+
+
 def _check_gpu(gpu: object, service: str) -> dict[str, Any]:
     if gpu is None:
         return {"policy": "none"}
@@ -199,6 +255,8 @@ def _check_gpu(gpu: object, service: str) -> dict[str, Any]:
     gpu.setdefault("policy", "auto")
     if gpu["policy"] not in POLICIES:
         _err(service, "gpu.policy", "must be one of %s" % ", ".join(POLICIES))
+    if "vendor" in gpu and gpu["vendor"] not in SERVICE_VENDORS:
+        _err(service, "gpu.vendor", "must be one of %s" % ", ".join(SERVICE_VENDORS))
     if "count" in gpu and "device_ids" in gpu:
         _err(service, "gpu", "count and device_ids are mutually exclusive (compose spec)")
     if "count" in gpu:
@@ -234,6 +292,7 @@ def effective_vendor(platform: str, gpu_vendor: str | None) -> str:
 def render(services: object, platform: str, project_name: str, gpu_vendor: str = "nvidia",
            gpu_mode: str = "runtime", gpu_available: bool = True,
            container_platform: str | None = None, render_gid: int | str | None = None,
+           video_gid: int | str | None = None,
            path_exists: Callable[[str], bool] | None = os.path.exists
            ) -> tuple[dict[str, Any], list[str], list[str]]:
     """Validate and render.  Returns (compose_document, warnings, gpu_services)."""
@@ -271,7 +330,8 @@ def render(services: object, platform: str, project_name: str, gpu_vendor: str =
         if svc.get("restart"):
             out["restart"] = svc["restart"]
         elif platform == "cloud":
-            out["restart"] = "unless-stopped"
+            # A job (kind: job) runs once; a restart policy would rerun a finished training.
+            out["restart"] = "no" if svc.get("kind") == "job" else "unless-stopped"
         if platform == "cloud":
             out["logging"] = copy.deepcopy(CLOUD_LOGGING)
         if svc.get("profiles"):
@@ -288,10 +348,12 @@ def render(services: object, platform: str, project_name: str, gpu_vendor: str =
             out["shm_size"] = str(parse_size(res["shm_size"], name, "resources.shm_size"))
         gpu = svc["gpu"]
         use_gpu = False
+        svc_vendor = vendor if vendor == "none" and platform == "macos" else \
+            gpu.get("vendor") or vendor
         if gpu["policy"] != "none":
             if vendor == "none" and platform == "macos":
                 warnings.append(MAC_ADVICE % name)
-            elif vendor == "none":
+            elif svc_vendor == "none":
                 if gpu["policy"] == "required":
                     raise ServiceError("service '%s', field 'gpu.policy': required, but this "
                                        "host has no GPU (gpu_vendor none); run it on a GPU "
@@ -305,7 +367,7 @@ def render(services: object, platform: str, project_name: str, gpu_vendor: str =
                                        "gpu_facts problems) or set policy: auto" % name)
                 warnings.append("service '%s': no working GPU path on this host, falling back "
                                 "to the CPU (policy auto)" % name)
-            elif platform in ("wsl2", "windows") and vendor != "nvidia":
+            elif platform in ("wsl2", "windows") and svc_vendor != "nvidia":
                 msg = ("service '%s': on %s only NVIDIA GPUs reach containers (GPU-PV)" %
                        (name, platform))
                 if gpu["policy"] == "required":
@@ -316,21 +378,28 @@ def render(services: object, platform: str, project_name: str, gpu_vendor: str =
         deploy: dict[str, Any] = {}
         if use_gpu:
             gpu_services.append(name)
-            labels["gpufleet.gpu"] = vendor
-            if vendor == "nvidia" and gpu_mode == "cdi":
+            labels["gpufleet.gpu"] = svc_vendor
+            if svc_vendor == "nvidia" and gpu_mode == "cdi":
                 deploy.setdefault("resources", {})["reservations"] = {"devices": [
                     {"driver": "cdi", "device_ids": _cdi_devices(gpu),
                      "capabilities": gpu["capabilities"]}]}
-            elif vendor == "nvidia":
-                request: dict[str, Any] = {"driver": "nvidia", "capabilities": gpu["capabilities"]}
+            elif svc_vendor == "nvidia":
+                caps = list(gpu["capabilities"])
+                if svc.get("display"):  # the toolkit mounts the GL/Vulkan ICDs and display libs
+                    caps += [c for c in ("graphics", "display") if c not in caps]
+                request: dict[str, Any] = {"driver": "nvidia", "capabilities": caps}
                 if "device_ids" in gpu:
                     request["device_ids"] = gpu["device_ids"]
                 else:
                     request["count"] = gpu.get("count", "all")
                 deploy.setdefault("resources", {})["reservations"] = {"devices": [request]}
-            else:  # amd / intel: device nodes and the groups that own them
-                out["devices"] = (["/dev/kfd", "/dev/dri"] if vendor == "amd" else ["/dev/dri"])
-                out["group_add"] = ["video", str(render_gid) if render_gid else "render"]
+            else:  # amd / intel / videocore: device nodes and the groups that own them
+                out["devices"] = list(DRI_DEVICES[svc_vendor])
+                # Numeric host GIDs (gpu_facts) work in images that lack these groups.
+                out["group_add"] = [str(video_gid) if video_gid else "video",
+                                    str(render_gid) if render_gid else "render"]
+        if svc.get("display"):
+            warnings.extend(_render_display(out, svc["display"], name))
         if limits:
             deploy.setdefault("resources", {})["limits"] = limits
         if deploy:
@@ -341,6 +410,25 @@ def render(services: object, platform: str, project_name: str, gpu_vendor: str =
     if named_volumes:
         doc["volumes"] = named_volumes
     return doc, warnings, gpu_services
+
+
+def _render_display(out: dict[str, Any], display: Mapping[str, Any], name: str) -> list[str]:
+    """Mount the host's display socket and point the client at it; returns warnings."""
+    volumes = out.setdefault("volumes", [])
+    env = out.setdefault("environment", {})
+    if display["protocol"] == "x11":
+        volumes.append("/tmp/.X11-unix:/tmp/.X11-unix:ro")
+        env.setdefault("DISPLAY", str(display["display"]))
+        if display.get("xauthority"):
+            volumes.append("%s:/tmp/.Xauthority:ro" % display["xauthority"])
+            env.setdefault("XAUTHORITY", "/tmp/.Xauthority")
+        return [XHOST_ADVICE % name]
+    socket = str(display["socket"])
+    volumes.append("%s/%s:/tmp/wayland/%s:ro" % (str(display["runtime_dir"]).rstrip("/"),
+                                                 socket, socket))
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp/wayland")
+    env.setdefault("WAYLAND_DISPLAY", socket)
+    return []
 
 
 def _env_value(value: object) -> str:
