@@ -7,10 +7,19 @@
     gpufleet deploy   -i INV [-l LIMIT] [--service NAME]... [--remove]
     gpufleet status   -i INV [-l LIMIT]     gpufleet containers and GPU use per host
     gpufleet render   --services FILE --platform P [--project NAME]
+                      [--vendor V] [--option KEY=VALUE]...   (P: a compose platform or a
+                      cloud target: kubernetes, ecs, batch, sagemaker, cloud-run,
+                      azure-container-apps; see docs/cloud.md)
+    gpufleet image    render|build RECIPE [--base IMAGE] [--tag TAG] [--json]   images from
+                      recipes with BuildKit (docs/images.md)
 
-The seeds' scripts map to it: `deploy-to-windows.sh --gpu --service aiml-dev` is
-`gpufleet deploy -l windows --service aiml-dev`; `monitor-workloads.sh --platform windows` is
-`gpufleet status -l windows`.
+The original scripts map to it (docs/windows.md, docs/macos.md):
+  ./scripts/deploy-to-windows.sh --gpu --service aiml-dev
+      gpufleet deploy -l windows --service aiml-dev     (add --check to see what would change)
+  ./scripts/deploy-to-mac.sh
+      gpufleet deploy -l macos
+  ./scripts/monitor-workloads.sh --platform windows
+      gpufleet status -l windows                        (and gpufleet doctor -l windows)
 
 A run that fails says why: above the table (or instead of it, when no host ran) and as
 ``error`` (with ``error_kind``) in ``--json``: the failed, unreachable and not-reached hosts
@@ -231,6 +240,11 @@ def summary_table(result: api.RunResult, console: Console) -> None:
         console.print("[yellow]restart pending[/yellow] %s: %s; %s."
                       % (_esc(name), _esc(result.hosts[name].restart_pending_reason),
                          RESTART_HOWTO))
+    for name, h in result.hosts.items():
+        for d in h.diagnosis:
+            console.print("[red]diagnosis[/red] %s%s: %s: %s\n    remedy: %s"
+                          % (_esc(name), " (%s)" % _esc(d["service"]) if d.get("service") else "",
+                             _esc(d["id"]), _esc(d.get("cause", "")), _esc(d.get("remedy", ""))))
     if result.not_reached_hosts:
         console.print("[red]not reached[/red]: %s (the rollout stopped; fix the failed hosts, "
                       "then rerun or use --retry-failed)" % ", ".join(result.not_reached_hosts))
@@ -259,10 +273,54 @@ def status_table(result: api.RunResult, console: Console) -> None:
                           str(g.get("utilization_gpu_percent", "")),
                           "%s / %s" % (g.get("memory_used_mib", "?"), g.get("memory_total_mib", "?")))
     console.print(table)
+    for name, h in result.hosts.items():  # Windows hosts: Docker Desktop's state
+        d = (h.data.get("gpufleet_status") or {}).get("desktop")
+        if d:
+            console.print("%s: Docker Desktop %s (%s), engine %s, backend %s, WSL integration "
+                          "for %s %s, WSL %s, via %s" % (
+                              _esc(name), "running" if d.get("running") else "not running",
+                              _esc(d.get("version") or "?"), _esc(d.get("engine") or "?"),
+                              _esc(d.get("backend") or "?"), _esc(d.get("distro") or "?"),
+                              "on" if d.get("wsl_integration") else "off",
+                              _esc(d.get("wsl") or "?"), _esc(d.get("via") or "?")))
+
+
+def cmd_render_cloud(args: argparse.Namespace) -> int:
+    """Render for a cloud target: YAML stream (kubernetes) or JSON on stdout; any error
+    before a byte is printed."""
+    import yaml
+    api.content()  # makes the collection importable from a checkout too
+    from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud import (
+        OUTPUT_FORMAT, ServiceError, render_target)
+    try:
+        with open(args.services) as fh:
+            services = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise api.GpufleetError("--services %s: %s" % (args.services, exc)) from exc
+    if isinstance(services, dict):
+        services = services.get("gpu_workload_services", services)
+    try:
+        doc, warnings = render_target(services, args.platform, vendor=args.vendor,
+                                      options=args.option or [])
+    except ServiceError as exc:
+        raise api.GpufleetError(str(exc)) from exc
+    if OUTPUT_FORMAT[args.platform] == "yaml":
+        text = yaml.safe_dump_all(doc, sort_keys=False, default_flow_style=False)
+    else:
+        text = json.dumps(doc, indent=2) + "\n"
+    for w in warnings:
+        print("warning: " + w, file=sys.stderr)
+    sys.stdout.write(text)
+    return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     import yaml
+    if args.platform in CLOUD_TARGETS:
+        return cmd_render_cloud(args)
+    if args.option:
+        raise api.GpufleetError("--option is for the cloud targets (%s), not --platform %s"
+                                % (", ".join(CLOUD_TARGETS), args.platform))
     api.content()  # makes the collection importable from a checkout too
     from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import (
         ServiceError, render)
@@ -282,10 +340,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+# gpufleet_cloud_common.TARGETS, spelled out: the parser is built without importing the
+# collection (tests/unit/gpufleet/test_cli_render_cloud.py checks the two agree).
+CLOUD_TARGETS = ("kubernetes", "ecs", "batch", "sagemaker", "cloud-run", "azure-container-apps")
+
+
 # Subcommands that live in modules of their own: each has ``add_parser(sub)`` (adds its
 # parser to argparse's subparsers and sets ``func``) and the ``func`` it set returns the
 # exit status. Imported only to build the parser: keep their top-level imports light.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "gpufleet.cmd_image",
+    "gpufleet.cmd_explain",
 )
 
 
@@ -316,12 +381,33 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "deploy":
             p.add_argument("--service", action="append", help="only this service (repeat)")
             p.add_argument("--remove", action="store_true", help="stop and remove instead")
-    r = sub.add_parser("render", help="render a compose file locally")
+            p.add_argument("--platform", choices=CLOUD_TARGETS,
+                           help="deploy --services to Kubernetes or a cloud container service "
+                                "instead of the fleet (no inventory; docs/cloud.md)")
+            p.add_argument("--services", help="with --platform: YAML file of service "
+                                              "descriptions")
+            p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                           help="with --platform: a target option (repeat), also endpoint_url "
+                                "(AWS), kubeconfig and context (kubernetes)")
+            p.add_argument("--vendor", default="nvidia", choices=["nvidia", "amd", "intel"],
+                           help="with --platform: the GPU vendor of the target's nodes")
+            p.add_argument("--dry-run", action="store_true",
+                           help="with --platform: only write the rendered files (--output)")
+            p.add_argument("--output", metavar="DIR",
+                           help="with --dry-run: where to write them (default a new temp dir)")
+            p.add_argument("--check", action="store_true",
+                           help="show what would change (check mode with diff); changes nothing")
+    r = sub.add_parser("render", help="render a compose file, Kubernetes objects or cloud "
+                                      "service definitions locally")
     r.add_argument("--services", required=True, help="YAML file of service descriptions")
     r.add_argument("--platform", required=True,
-                   choices=["linux", "cloud", "wsl2", "windows", "macos", "rocm", "intel"])
+                   choices=["linux", "cloud", "wsl2", "windows", "macos", "rocm", "intel",
+                            *CLOUD_TARGETS])
     r.add_argument("--project", default="gpufleet")
     r.add_argument("--vendor", default="nvidia", choices=["nvidia", "amd", "intel", "none"])
+    r.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a cloud target's option (repeat): namespace, region, "
+                        "workload_profile, ... (docs/cloud.md)")
     r.add_argument("--gpu-mode", default="runtime", choices=["runtime", "cdi"])
     r.add_argument("--container-platform")
     import importlib
@@ -340,6 +426,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_render(args)
         if args.command == "init":
             return cmd_init(args)
+        if args.command == "deploy" and args.platform:
+            from gpufleet.cloud_deploy import cmd_deploy_cloud
+            return cmd_deploy_cloud(args)
+        if args.command == "deploy" and (args.services or args.option or args.dry_run
+                                         or args.output):
+            raise api.GpufleetError("--services, --option, --dry-run and --output go with "
+                                    "--platform (a cloud target); a fleet deploy takes -i "
+                                    "INVENTORY (use `gpufleet plan` for a dry run)")
         console = _console(args.json)
         if args.inventory is None:
             local = os.path.join(api.ROOT, "inventory", "local", "hosts.yml")
@@ -355,6 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy":
             if args.remove:
                 kw["extra_vars"]["gpu_workload_state"] = "absent"
+            if args.check:
+                kw.update(check=True, diff=True)
             result = api.deploy(args.inventory, limit, services=args.service, **kw)
         else:
             fn = {"up": api.provision, "plan": api.plan, "doctor": api.doctor,

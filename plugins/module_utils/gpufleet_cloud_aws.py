@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud_common import (
     ServiceError,
@@ -55,7 +55,7 @@ from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud_comm
 )
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import parse_size
 
-Options = Iterable[str] | Mapping[str, object] | None
+Options = Optional[Union[Iterable[str], Mapping[str, object]]]  # runtime alias: no `|` (Python < 3.10 hosts)
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_MEMORY_MIB = 2048

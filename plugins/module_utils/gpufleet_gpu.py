@@ -415,6 +415,10 @@ def _processes(probe: Probe) -> list[str]:
     return names
 
 
+# Files under /lib/modules that are not directories worth walking into.
+MODULE_WALK_SKIP = (".ko", ".xz", ".zst", ".gz", ".bin", ".alias", ".dep", ".order", ".builtin")
+
+
 def _module_files(probe: Probe, release: str) -> list[str]:
     """nvidia.ko files built for the running kernel (DKMS, akmods, distro prebuilt)."""
     found: list[str] = []
@@ -425,9 +429,7 @@ def _module_files(probe: Probe, release: str) -> list[str]:
             full = path + "/" + name
             if NVIDIA_MODULE_FILE.match(name):
                 found.append(full)
-            elif depth < 5 and not name.endswith((".ko", ".xz", ".zst", ".gz", ".bin",
-                                                   ".alias", ".dep", ".order", ".builtin")) \
-                    and not probe.islink(full):
+            elif depth < 5 and not name.endswith(MODULE_WALK_SKIP) and not probe.islink(full):
                 walk(full, depth + 1)
     if release and "/" not in release:
         walk(top, 0)
@@ -496,8 +498,8 @@ def collect_nvidia_kernel(probe: Probe) -> dict[str, Any]:
         "nouveau_loaded": "nouveau" in modules or probe.exists("/sys/module/nouveau"),
         "userspace_versions": sorted(set(libs)),
         "pci_gpus": pci["gpus"],
-        "nvswitches": pci["nvswitches"] + [{"address": d[:32], "device_id": "",
-                                             "class": "procfs"} for d in nvswitch_dev],
+        "nvswitches": pci["nvswitches"] + [
+            {"address": d[:32], "device_id": "", "class": "procfs"} for d in nvswitch_dev],
         "secure_boot": efivar_enabled(probe.read(SECURE_BOOT_VAR, 64)),
         "kernel_release": release or None,
         "module_files": _module_files(probe, release) if pci["gpus"] and not loaded else [],

@@ -618,8 +618,8 @@ def _container_stack_problems(facts: Mapping[str, Any],
             problems.append(_problem(
                 "nvidia_repo_keyring_missing",
                 "%s names signed-by keyring %s, which does not exist: `apt-get update` fails "
-                "with NO_PUBKEY / 'not signed'." % (repo["path"],
-                                                   ", ".join(repo["missing_keyrings"])),
+                "with NO_PUBKEY / 'not signed'."
+                % (repo["path"], ", ".join(repo["missing_keyrings"])),
                 "Fetch the key again (`curl -fsSL https://nvidia.github.io/libnvidia-container/"
                 "gpgkey | gpg --dearmor -o %s`) or run the nvidia_container_toolkit role."
                 % repo["missing_keyrings"][0]))
