@@ -34,12 +34,11 @@ from typing import Any, Mapping
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud_common import (
     ServiceError,
+    base_container,
     check_options,
     check_vendor,
-    command_list,
     cpus,
     dns_name,
-    environment,
     fail,
     gpu_count,
     gpu_decision,
@@ -164,16 +163,7 @@ def render(services: object, vendor: str = "nvidia",
                  "count: 1 (and more replicas) or another target" % wanted)
         count = gpu_decision(svc, name, TARGET, warnings, unavailable,
                              "gpu" if unavailable else "gpu.policy")
-        container: dict[str, Any] = {"name": dns, "image": svc["image"]}
-        entrypoint = command_list(svc, name, "entrypoint")
-        args = command_list(svc, name, "command")
-        if entrypoint is not None:
-            container["command"] = entrypoint
-        if args is not None:
-            container["args"] = args
-        env = environment(svc)
-        if env:
-            container["env"] = [{"name": k, "value": v} for k, v in env]
+        container = base_container(svc, name, dns, working_dir=False)  # no workingDir there
         cpu = cpus(svc)
         mib = memory_mib(svc, name)
         if count:

@@ -274,6 +274,26 @@ def environment(svc: Mapping[str, Any]) -> list[tuple[str, str]]:
     return sorted((str(k), env_value(v)) for k, v in (svc.get("environment") or {}).items())
 
 
+def base_container(svc: Mapping[str, Any], name: str, dns: str,
+                   working_dir: bool = True) -> dict[str, Any]:
+    """The container fields Kubernetes, Cloud Run v2 and Container Apps spell alike: name,
+    image, ``command`` (the entrypoint), ``args`` (the service's command), ``workingDir``
+    (where the target has it) and ``env`` as [{name, value}]."""
+    container: dict[str, Any] = {"name": dns, "image": svc["image"]}
+    entrypoint = command_list(svc, name, "entrypoint")
+    args = command_list(svc, name, "command")
+    if entrypoint is not None:
+        container["command"] = entrypoint
+    if args is not None:
+        container["args"] = args
+    if working_dir and svc.get("working_dir"):
+        container["workingDir"] = str(svc["working_dir"])
+    env = environment(svc)
+    if env:
+        container["env"] = [{"name": k, "value": v} for k, v in env]
+    return container
+
+
 def kind(svc: Mapping[str, Any]) -> str:
     """``service`` (long-running) or ``job`` (runs to completion, e.g. training)."""
     return str(svc.get("kind") or "service")

@@ -28,12 +28,11 @@ from typing import Any, Mapping
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud_common import (
     ServiceError,
+    base_container,
     check_options,
     check_vendor,
-    command_list,
     cpus,
     dns_name,
-    environment,
     fail,
     gpu_count,
     gpu_decision,
@@ -137,18 +136,7 @@ def render(services: object, vendor: str = "nvidia",
             fail(name, "gpu.count", "Cloud Run attaches one GPU per instance, got %d; use "
                  "count: 1 (and more instances) or another target" % wanted)
         count = gpu_decision(svc, name, TARGET, warnings, unavailable, field)
-        container: dict[str, Any] = {"name": dns, "image": svc["image"]}
-        entrypoint = command_list(svc, name, "entrypoint")
-        args = command_list(svc, name, "command")
-        if entrypoint is not None:
-            container["command"] = entrypoint
-        if args is not None:
-            container["args"] = args
-        if svc.get("working_dir"):
-            container["workingDir"] = str(svc["working_dir"])
-        env = environment(svc)
-        if env:
-            container["env"] = [{"name": k, "value": v} for k, v in env]
+        container = base_container(svc, name, dns)
         port_list = ports(svc, name, TARGET)
         if len(port_list) > 1:
             fail(name, "ports", "Cloud Run routes requests to one container port, got %d; "

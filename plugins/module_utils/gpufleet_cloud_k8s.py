@@ -20,13 +20,12 @@ from typing import Any, Mapping
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud_common import (
     ServiceError,
+    base_container,
     bind_mounts,
     check_options,
     check_vendor,
-    command_list,
     cpus,
     dns_name,
-    environment,
     fail,
     gpu_decision,
     kind,
@@ -258,18 +257,7 @@ def render(services: object, vendor: str = "nvidia",
         labels.update(selector)
         labels.update({"app.kubernetes.io/part-of": project,
                        "app.kubernetes.io/managed-by": "gpufleet"})
-        container: dict[str, Any] = {"name": dns, "image": svc["image"]}
-        entrypoint = command_list(svc, name, "entrypoint")
-        args = command_list(svc, name, "command")
-        if entrypoint is not None:
-            container["command"] = entrypoint
-        if args is not None:
-            container["args"] = args
-        if svc.get("working_dir"):
-            container["workingDir"] = str(svc["working_dir"])
-        env = environment(svc)
-        if env:
-            container["env"] = [{"name": k, "value": v} for k, v in env]
+        container = base_container(svc, name, dns)
         port_list = ports(svc, name, TARGET)
         if port_list:
             container["ports"] = [{"containerPort": c, "protocol": p.upper()}
