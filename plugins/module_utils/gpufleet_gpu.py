@@ -8,6 +8,7 @@ problems decided in gpufleet_gpu_problems.py. Standard library only (runs on man
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any, Callable, Iterable, Mapping
@@ -183,6 +184,19 @@ def _dockerd_started_at(probe: Probe) -> float | None:
     return None
 
 
+def read_daemon_config(probe: Probe, path: str = "/etc/docker/daemon.json") -> dict[str, Any] | None:
+    """daemon.json as a mapping ({} when there is none), or None when it is not a JSON
+    object: the roles then leave the reading (and the message) to docker_daemon_config."""
+    if not probe.exists(path):
+        return {}
+    text = probe.read(path)
+    try:
+        data = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def collect_docker(probe: Probe) -> dict[str, Any]:
     docker_bin = probe.which("docker") or probe.which("docker", extra_dirs=("/snap/bin",))
     dockerd_bin = probe.which("dockerd")
@@ -195,6 +209,7 @@ def collect_docker(probe: Probe) -> dict[str, Any]:
                            "cdi_spec_dirs": list(DEFAULT_CDI_DIRS), "cdi_devices": [],
                            "cdi_enabled": None,
                            "daemon_config_mtime": probe.mtime("/etc/docker/daemon.json"),
+                           "daemon_config": read_daemon_config(probe),
                            "started_at": None, "error": None}
     if docker_bin:
         rc, stdout, stderr = probe.run([docker_bin, "info", "--format", "{{json .}}"])

@@ -114,7 +114,9 @@ ansible_facts:
           elements: str
         docker:
           description: installed, running, server_version, runtimes, default_runtime,
-            cdi_spec_dirs, cdi_devices (e.g. C(nvidia.com/gpu=all)).
+            cdi_spec_dirs, cdi_devices (e.g. C(nvidia.com/gpu=all)), daemon_config
+            (C(/etc/docker/daemon.json) as read, C({}) when there is none, null when it is
+            not a JSON object; the roles skip a merge that would change nothing).
           type: dict
         host:
           description:

@@ -418,3 +418,16 @@ def test_module_output_is_json_with_non_utf8_tool_output(host, fixture, run_modu
     facts = out["ansible_facts"]["gpufleet"]
     assert [g["name"] for g in facts["gpus"]["nvidia"]] == ["NVIDIA A10G"]
     assert out["gpu_count"] == 1 and not out.get("failed")
+
+
+def test_daemon_json_is_reported_for_the_merge_decision(host):
+    # No file: {} (the roles merge their settings); a JSON object: as read; anything else:
+    # None, and docker_daemon_config reads the file and says what is wrong with it.
+    assert host.facts()["docker"]["daemon_config"] == {}
+    host.file("etc/docker/daemon.json",
+              '{"log-driver": "json-file", "runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}')
+    assert host.facts()["docker"]["daemon_config"] == {
+        "log-driver": "json-file", "runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}
+    for broken in ("{", "[1, 2]", ""):
+        host.file("etc/docker/daemon.json", broken)
+        assert host.facts()["docker"]["daemon_config"] is None
