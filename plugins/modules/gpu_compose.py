@@ -17,7 +17,10 @@ description:
     never asks for a GPU and warns per GPU service; C(cloud) adds a restart policy and log rotation.
   - The file is JSON, which is YAML, so it needs no YAML library on the host and renders the
     same everywhere; it is written atomically and only when its content changes.
-  - Logic in C(module_utils/gpufleet_compose.py).
+  - With I(image_lock), services run what the gpu_image role built (digest-pinned, or checked
+    against this host's image IDs before anything is written); with I(device_node_access),
+    GPU services get the host's numeric render/video GIDs.
+  - Logic in C(module_utils/gpufleet_compose.py) and C(module_utils/gpufleet_workload.py).
 version_added: "0.1.0"
 options:
   services:
@@ -56,8 +59,36 @@ options:
     description: C(platform:) for services that do not set one (e.g. C(linux/arm64) on Apple silicon).
     type: str
   render_gid:
-    description: Numeric GID of the host's render group (the name may not exist in the image).
+    description: Numeric GID of the host's render group (the name may not exist in the image);
+      overrides the one read from I(device_node_access).
     type: int
+  video_gid:
+    description: Numeric GID of the host's video group; overrides the one read from
+      I(device_node_access).
+    type: int
+  device_node_access:
+    description:
+      - gpu_facts' C(host.device_node_access) (path, uid, gid, group, mode of C(/dev/kfd) and
+        the render nodes). The numeric GIDs that own them go into C(group_add) of AMD, Intel
+        and VideoCore services, so images without a C(render) group (or with another GID for
+        it) still open the nodes.
+    type: list
+    elements: dict
+    default: []
+  image_lock:
+    description:
+      - The image lock (C(gpu_image_lock), written by the gpu_image role and
+        C(gpufleet image build --lock)), service -> C({image, recipe, digest, ids}).
+      - A service with a C(digest) runs C(repository@digest). One with only C(ids[host]) keeps
+        its tag and the local image must have that ID (C(docker image inspect)), or the module
+        fails naming the service, both IDs and the remedy, and writes nothing. Services without
+        an entry are unchanged; an entry that records another image than the service runs fails.
+    type: dict
+    default: {}
+  host:
+    description: This host's inventory name, the key of the lock's C(ids).
+    type: str
+    default: ""
   check_paths:
     description: Check that bind-mount sources exist on this host.
     type: bool
@@ -101,6 +132,16 @@ render_warnings:
   returned: success
   type: list
   elements: str
+images:
+  description: The image each service runs (digest-pinned where the lock has a digest).
+  returned: success
+  type: dict
+image_checks:
+  description: The lock's image IDs checked against this host's images (service, image,
+    expected_id, found_id).
+  returned: success
+  type: list
+  elements: dict
 dest:
   description: The file written (or that would be).
   returned: when dest is set
@@ -113,8 +154,21 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import ServiceError, render
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_files import read_text, write_text
+from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_workload import (
+    LockError, check_image_ids, host_group_ids, pin_images)
 
 HEADER = "# Managed by gpufleet (gpu_compose): edit the service description, not this file.\n"
+
+
+def local_image_id(module, image):
+    """The ID of ``image`` on this host (``docker image inspect``), None when it is absent."""
+    docker = module.get_bin_path("docker")
+    if not docker:
+        module.fail_json(msg="gpu_compose: the image lock asks to check the ID of %s, but this "
+                             "host has no docker CLI; install Docker (role docker_engine). "
+                             "Nothing was written." % image)
+    rc, out, dummy = module.run_command([docker, "image", "inspect", "--format", "{{.Id}}", image])
+    return (out.strip() or None) if rc == 0 else None
 
 
 def main():
@@ -130,23 +184,44 @@ def main():
             dest=dict(type="path"),
             container_platform=dict(type="str"),
             render_gid=dict(type="int"),
+            video_gid=dict(type="int"),
+            device_node_access=dict(type="list", elements="dict", default=[]),
+            image_lock=dict(type="dict", default={}),
+            host=dict(type="str", default=""),
             check_paths=dict(type="bool", default=True),
             mode=dict(type="raw", default="0644"),
         ),
         supports_check_mode=True,
     )
     p = module.params
+    render_gid, video_gid = host_group_ids(p["device_node_access"])
+    try:
+        services, checks, lock_warnings = pin_images(p["services"], p["image_lock"], p["host"])
+    except LockError as exc:
+        module.fail_json(msg="gpu_compose: %s. Nothing was written." % exc)
     try:
         doc, warnings, gpu_services = render(
-            p["services"], p["platform"], p["project_name"], gpu_vendor=p["gpu_vendor"],
+            services, p["platform"], p["project_name"], gpu_vendor=p["gpu_vendor"],
             gpu_mode=p["gpu_mode"], gpu_available=p["gpu_available"],
-            container_platform=p["container_platform"], render_gid=p["render_gid"],
+            container_platform=p["container_platform"],
+            render_gid=p["render_gid"] if p["render_gid"] is not None else render_gid,
+            video_gid=p["video_gid"] if p["video_gid"] is not None else video_gid,
             path_exists=os.path.exists if p["check_paths"] and p["platform"] != "windows" else None)
     except ServiceError as exc:
         module.fail_json(msg="gpu_compose: %s. Nothing was written." % exc)
+    # Only after the description is valid: the lock's IDs against this host's images.
+    found = dict((c["service"], local_image_id(module, c["image"])) for c in checks)
+    errors = check_image_ids(checks, found, p["host"])
+    image_checks = [dict(c, found_id=found[c["service"]]) for c in checks]
+    if errors:
+        module.fail_json(msg="gpu_compose: " + " ".join(errors) + " Nothing was written.",
+                         image_checks=image_checks)
+    warnings = lock_warnings + warnings
     for w in warnings:
         module.warn(w)
-    result = dict(changed=False, compose=doc, render_warnings=warnings, gpu_services=gpu_services)
+    result = dict(changed=False, compose=doc, render_warnings=warnings, gpu_services=gpu_services,
+                  images=dict((name, svc["image"]) for name, svc in doc["services"].items()),
+                  image_checks=image_checks)
     dest = p["dest"]
     if not dest:
         module.exit_json(**result)
