@@ -31,6 +31,9 @@ DEFAULT_CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 TOOLKIT_BINARIES = ("nvidia-container-runtime-hook", "nvidia-ctk", "nvidia-container-runtime",
                     "nvidia-cdi-hook")
 BIN_DIRS = ("/usr/bin", "/usr/local/bin", "/usr/sbin", "/bin")
+# Where a Mac's docker CLI lives besides /usr/local/bin: Homebrew on Apple silicon (Colima,
+# Podman) and Docker Desktop's per-user install (~/.docker/bin, "User" mode).
+MAC_BIN_DIRS = ("/opt/homebrew/bin", "~/.docker/bin")
 WSL_LIB = "/usr/lib/wsl/lib"
 
 
@@ -124,8 +127,24 @@ class Probe(object):
         except (OSError, ValueError, TypeError):
             return None
 
+    def bin_dirs(self, extra_dirs: Iterable[str] = ()) -> list[str]:
+        """Where ``which`` looks: ``extra_dirs``, the PATH the module got (``env['PATH']``:
+        gpufleet_environment on a Mac), the usual system directories, and on macOS
+        Homebrew's and Docker Desktop's per-user directories."""
+        dirs = list(extra_dirs) + [d for d in (self.env.get("PATH") or "").split(":")
+                                   if d.startswith("/")] + list(BIN_DIRS)
+        if self.system == "Darwin":
+            home = self.env.get("HOME") or ""
+            dirs += [d.replace("~", home, 1) if d.startswith("~") else d
+                     for d in MAC_BIN_DIRS if home or not d.startswith("~")]
+        unique: list[str] = []
+        for d in dirs:
+            if d not in unique:
+                unique.append(d)
+        return unique
+
     def which(self, name: str, extra_dirs: Iterable[str] = ()) -> str | None:
-        for d in tuple(extra_dirs) + BIN_DIRS:
+        for d in self.bin_dirs(extra_dirs):
             if os.access(self.path(os.path.join(d, name)), os.X_OK) and \
                     os.path.isfile(self.path(os.path.join(d, name))):
                 return os.path.join(d, name)

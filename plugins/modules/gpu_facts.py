@@ -203,8 +203,10 @@ def main():
         except Exception as exc:  # OSError (exec format, permission), anything else
             return 126, b"", ("%s: %s" % (argv[0], exc)).encode("utf-8", "replace")
 
-    # The docker CLI's environment decides which daemon it talks to (Docker Desktop checks).
-    env = {k: os.environ[k] for k in ("DOCKER_HOST", "DOCKER_CONTEXT") if k in os.environ}
+    # The docker CLI's environment decides which daemon it talks to (Docker Desktop checks);
+    # PATH and HOME decide where the tools are (a Mac's Homebrew or ~/.docker/bin docker).
+    env = {k: os.environ[k] for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "PATH", "HOME")
+           if k in os.environ}
     probe = Probe(run, root="/", system=_platform.system(), env=env)
     facts = collect(probe, user=user)
     module.exit_json(changed=False, ansible_facts={"gpufleet": facts},

@@ -431,3 +431,22 @@ def test_daemon_json_is_reported_for_the_merge_decision(host):
     for broken in ("{", "[1, 2]", ""):
         host.file("etc/docker/daemon.json", broken)
         assert host.facts()["docker"]["daemon_config"] is None
+
+
+def test_which_looks_on_the_module_path_and_a_macs_user_directories(tmp_path):
+    """A Mac's docker CLI may live only in /opt/homebrew/bin (Colima, Podman) or
+    ~/.docker/bin (Docker Desktop's per-user install): gpu_facts must find it there."""
+    for rel in ("opt/homebrew/bin/docker", "Users/me/.docker/bin/kubectl", "srv/tools/rocm-smi"):
+        exe = tmp_path / rel
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        exe.write_text("#!/bin/sh\n")
+        exe.chmod(0o755)
+    mac = Probe(lambda argv: (0, "", ""), root=str(tmp_path), system="Darwin",
+                env={"HOME": "/Users/me"})
+    assert mac.which("docker") == "/opt/homebrew/bin/docker"
+    assert mac.which("kubectl") == "/Users/me/.docker/bin/kubectl"
+    linux = Probe(lambda argv: (0, "", ""), root=str(tmp_path), system="Linux")
+    assert linux.which("docker") is None  # Homebrew's directory is a Mac's, not a Linux host's
+    on_path = Probe(lambda argv: (0, "", ""), root=str(tmp_path), env={"PATH": "/srv/tools:relative"})
+    assert on_path.which("rocm-smi") == "/srv/tools/rocm-smi"
+    assert "relative" not in on_path.bin_dirs()
