@@ -151,6 +151,9 @@ class HostResult:
     # container start ([{id, cause, remedy, service?}]; the gpu_workload role's
     # gpu_workload_diagnosis fact, or a failed task's own ``diagnosis``).
     diagnosis: list[dict] = field(default_factory=list)
+    # The modules' warnings on this host, each once (e.g. macOS: a GPU service runs on the
+    # CPU; an image not pinned by digest).
+    warnings: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     # docker_engine left a daemon.json change unapplied: containers were running, live-restore
@@ -812,6 +815,9 @@ def collect_event(event: dict, host: Callable[[str], HostResult],
     res = data.get("res") or {}
     task = data.get("task") or data.get("task_action") or "?"
     h = host(name)
+    for warning in res.get("warnings") or []:
+        if isinstance(warning, str) and warning not in h.warnings:
+            h.warnings.append(warning)
     if kind == "runner_on_ok":
         if res.get("changed"):
             h.changed_tasks.append(task)

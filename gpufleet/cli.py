@@ -245,6 +245,9 @@ def summary_table(result: api.RunResult, console: Console) -> None:
             console.print("[red]diagnosis[/red] %s%s: %s: %s\n    remedy: %s"
                           % (_esc(name), " (%s)" % _esc(d["service"]) if d.get("service") else "",
                              _esc(d["id"]), _esc(d.get("cause", "")), _esc(d.get("remedy", ""))))
+    for name, h in result.hosts.items():
+        for warning in h.warnings:
+            console.print("[yellow]warning[/yellow] %s: %s" % (_esc(name), _esc(warning)))
     if result.not_reached_hosts:
         console.print("[red]not reached[/red]: %s (the rollout stopped; fix the failed hosts, "
                       "then rerun or use --retry-failed)" % ", ".join(result.not_reached_hosts))

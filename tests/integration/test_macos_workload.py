@@ -133,6 +133,9 @@ def test_deploy_status_remove_on_a_mac(mac):
                                  "GPU group IDs)")
     assert len([w for w in warned if "Linux containers on macOS get no GPU" in w]) == 1, warned
     assert "'trainer'" in " ".join(warned) and "'web'" not in " ".join(warned)
+    # ... and the host's result carries it (deploy's JSON and table show it)
+    assert [w for w in host.warnings if "Linux containers on macOS get no GPU" in w] == \
+        [w for w in warned if "Linux containers on macOS get no GPU" in w]
     # no GPU service was smoke-tested: there is none on a Mac
     assert host.data.get("gpu_workload_results", {}) == {}
 

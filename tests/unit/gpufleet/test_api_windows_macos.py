@@ -77,9 +77,18 @@ def test_a_mac_deploy_result_folds_like_linux():
     api.collect_event({"event": "runner_on_ok", "event_data": {
         "host": "mbp-bob.lab.example", "task": "Start the services", "res": {"changed": True}}},
         host)
+    warning = "Linux containers on macOS get no GPU: service 'llm' runs on the CPU."
+    for _repeat in range(2):  # a warning repeated by a later task is kept once
+        api.collect_event({"event": "runner_on_ok", "event_data": {
+            "host": "mbp-bob.lab.example", "task": "Render the compose file",
+            "res": {"changed": False, "warnings": [warning]}}}, host)
     h = hosts["mbp-bob.lab.example"]
     assert h.problems == [problem] and h.changed_tasks == ["Start the services"]
     assert h.data.get("gpu_workload_results") is None
+    assert h.warnings == [warning]
+    result = api.RunResult(action="deploy", playbook="workloads.yml", limit="macos", rc=0,
+                           status="successful", duration_s=1.0, hosts=hosts)
+    assert result.to_dict()["hosts"]["mbp-bob.lab.example"]["warnings"] == [warning]
 
 
 def test_cli_deploy_check_and_the_desktop_line_of_status(monkeypatch, capsys):
