@@ -1,60 +1,9 @@
 """The Windows action plugins, driven by replaying recorded module transcripts through a
 patched _execute_module (the ansible.windows way: tests/unit/plugins/action/test_win_updates.py).
 Each transcript in tests/fixtures/winrm says where its format comes from."""
-import importlib.util
 import json
-import os
-from unittest.mock import MagicMock
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
-FIX = os.path.join(ROOT, "tests", "fixtures", "winrm")
-
-
-def load_plugin(name):
-    spec = importlib.util.spec_from_file_location(
-        "gpufleet_action_" + name, os.path.join(ROOT, "plugins", "action", name + ".py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.ActionModule
-
-
-def subset(expected, actual):
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(subset(v, actual.get(k)) for k, v in expected.items())
-    return expected == actual
-
-
-class Replay:
-    def __init__(self, transcript):
-        with open(os.path.join(FIX, transcript)) as fh:
-            self.calls = json.load(fh)["calls"]
-        self.seen = []
-
-    def __call__(self, module_name=None, module_args=None, task_vars=None, **kw):
-        assert self.calls, "unexpected extra call %s %s" % (module_name, module_args)
-        call = self.calls.pop(0)
-        assert module_name == call["module_name"]
-        assert subset(call["args"], module_args), (call["args"], module_args)
-        self.seen.append((module_name, module_args))
-        return call["result"]
-
-
-def run(plugin, transcript, args, check=False, diff=True):
-    task = MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check
-    task.diff = diff
-    connection = MagicMock()
-    connection._shell.SHELL_FAMILY = "powershell"
-    connection._shell._IS_WINDOWS = True
-    action = load_plugin(plugin)(task, connection, MagicMock(), loader=None, templar=None,
-                                 shared_loader_obj=None)
-    replay = Replay(transcript)
-    action._execute_module = replay
-    result = action.run(task_vars={})
-    assert replay.calls == [], "calls not made: %s" % replay.calls
-    return result, replay
+from tests.unit.plugins.action.winrm_replay import run
 
 
 def test_wsl_distros_utf16():
