@@ -134,6 +134,25 @@ class InitError(GpufleetError):
     """``init`` would overwrite files (and force was not given)."""
 
 
+def load_services(path: str) -> dict[str, Any]:
+    """A service-description file (``--services``): a mapping of service name ->
+    description, or one under ``gpu_workload_services:`` (an inventory vars file).
+    Unreadable, unparsable or not a mapping: GpufleetError naming the file."""
+    import yaml
+    try:
+        with open(path) as fh:
+            doc = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise GpufleetError("--services %s: %s" % (path, exc)) from exc
+    if not isinstance(doc, dict):
+        raise GpufleetError("--services %s: expected a mapping of service name -> "
+                            "description (or gpu_workload_services: ...)" % path)
+    services = doc.get("gpu_workload_services", doc)
+    if not isinstance(services, dict):
+        raise GpufleetError("--services %s: gpu_workload_services must be a mapping" % path)
+    return services
+
+
 # --------------------------------------------------------------------------- results
 
 @dataclass

@@ -291,23 +291,13 @@ def status_table(result: api.RunResult, console: Console) -> None:
 def cmd_render_cloud(args: argparse.Namespace) -> int:
     """Render for a cloud target: YAML stream (kubernetes) or JSON on stdout; any error
     before a byte is printed."""
-    import yaml
-    api.content()  # makes the collection importable from a checkout too
+    from gpufleet import cloud_deploy
+    doc, warnings = cloud_deploy.render(api.load_services(args.services), args.platform,
+                                        args.vendor, args.option or [])
     from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud import (
-        OUTPUT_FORMAT, ServiceError, render_target)
-    try:
-        with open(args.services) as fh:
-            services = yaml.safe_load(fh) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise api.GpufleetError("--services %s: %s" % (args.services, exc)) from exc
-    if isinstance(services, dict):
-        services = services.get("gpu_workload_services", services)
-    try:
-        doc, warnings = render_target(services, args.platform, vendor=args.vendor,
-                                      options=args.option or [])
-    except ServiceError as exc:
-        raise api.GpufleetError(str(exc)) from exc
+        OUTPUT_FORMAT)  # importable now: render found the collection
     if OUTPUT_FORMAT[args.platform] == "yaml":
+        import yaml
         text = yaml.safe_dump_all(doc, sort_keys=False, default_flow_style=False)
     else:
         text = json.dumps(doc, indent=2) + "\n"
@@ -318,7 +308,6 @@ def cmd_render_cloud(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import yaml
     if args.platform in CLOUD_TARGETS:
         return cmd_render_cloud(args)
     if args.option:
@@ -327,9 +316,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     api.content()  # makes the collection importable from a checkout too
     from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_compose import (
         ServiceError, render)
-    with open(args.services) as fh:
-        services = yaml.safe_load(fh) or {}
-    services = services.get("gpu_workload_services", services)
+    services = api.load_services(args.services)
     try:
         doc, warnings, gpu_services = render(
             services, args.platform, args.project, gpu_vendor=args.vendor,

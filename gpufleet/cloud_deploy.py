@@ -65,22 +65,6 @@ class CloudDeployResult:
         return out
 
 
-def load_services(path: str) -> dict[str, Any]:
-    import yaml
-    try:
-        with open(path) as fh:
-            doc = yaml.safe_load(fh) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise api.GpufleetError("--services %s: %s" % (path, exc)) from exc
-    if not isinstance(doc, dict):
-        raise api.GpufleetError("--services %s: expected a mapping of service name -> "
-                                "description (or gpu_workload_services: ...)" % path)
-    services = doc.get("gpu_workload_services", doc)
-    if not isinstance(services, dict):
-        raise api.GpufleetError("--services %s: gpu_workload_services must be a mapping" % path)
-    return services
-
-
 def split_options(options: Iterable[str] | Mapping[str, object] | None, target: str
                   ) -> tuple[dict[str, str], dict[str, str]]:
     """(render options, deploy options).  An AWS target's region is both: awslogs needs it
@@ -108,12 +92,13 @@ def split_options(options: Iterable[str] | Mapping[str, object] | None, target: 
 
 
 def render(services: Mapping[str, Any], target: str, vendor: str,
-           options: Mapping[str, str]) -> tuple[Any, list[str]]:
+           options: Mapping[str, object] | list[str] | None) -> tuple[Any, list[str]]:
+    """render_target for the CLI and the API: errors as GpufleetError (exit 2)."""
     api.content()
     from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_cloud import (
         ServiceError, render_target)
     try:
-        return render_target(dict(services), target, vendor=vendor, options=dict(options))
+        return render_target(dict(services), target, vendor=vendor, options=options)
     except ServiceError as exc:
         raise api.GpufleetError(str(exc)) from exc
 
@@ -205,7 +190,7 @@ def deploy_cloud(services_file: str, target: str,
     (SageMaker, Cloud Run, Azure Container Apps; the message gives the provider command)."""
     if target not in TARGETS:
         raise api.GpufleetError("--platform %s: one of %s" % (target, ", ".join(TARGETS)))
-    services = load_services(services_file)
+    services = api.load_services(services_file)
     render_options, deploy_options = split_options(options, target)
     doc, warnings = render(services, target, vendor, render_options)
     region = deploy_options.get("region") or render_options.get("region")

@@ -74,3 +74,16 @@ def test_compose_platforms_still_work(capsys):
     assert cli.main(["render", "--services", EXAMPLE, "--platform", "linux"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["services"]["llm"]["deploy"]["resources"]["reservations"]["devices"][0]["count"] == 1
+
+
+def test_compose_render_names_a_services_file_it_cannot_use(tmp_path, capsys):
+    """The compose platforms read --services through the same loader as the cloud targets:
+    a missing file or a list is a clear error (exit 2), not a traceback."""
+    assert cli.main(["render", "--services", str(tmp_path / "missing.yml"),
+                     "--platform", "linux"]) == 2
+    assert "missing.yml" in capsys.readouterr().err
+    listed = tmp_path / "list.yml"
+    listed.write_text("- llm\n")
+    assert cli.main(["render", "--services", str(listed), "--platform", "linux"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "expected a mapping of service name" in err
