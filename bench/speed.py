@@ -6,6 +6,9 @@ On fresh host containers of the test bed (its image and run options), interleave
                 docker-cli` (trixie), then until `docker version` answers: the least work
                 that yields a running Docker. Like with like: the roles install no
                 Recommends either.
+  1b. Ansible floor: bench/ansible_floor.yml on a fresh host: the same packages through one
+                apt module task, then a wait for `docker version`: the least any Ansible
+                run reaches (start-up, one module call, the apt module's own work).
   2. converge:  first `ansible-playbook site.yml -l linux` on one fresh host (docker_engine
                 + nvidia runtime registration; toolkit packages off as in the local fleet),
   3. rerun:     the same again: must report changed=0,
@@ -79,14 +82,28 @@ def floor(suite):
         testbed.fleet_down(PREFIX + "-floor", **_QUIET)
 
 
-def playbook(inventory, limit=None, extra=()):
+def ansible_floor(suite):
+    """Seconds of bench/ansible_floor.yml on a fresh host (the Ansible floor)."""
+    names = fresh_hosts("afloor", 1, suite)
+    tmp = tempfile.mkdtemp()
+    try:
+        inventory = testbed.write_fleet_inventory(tmp, names)
+        packages = ["docker.io", "docker-cli"] if suite == "trixie" else ["docker.io"]
+        return playbook(inventory, limit="all", playbook_file=os.path.join("bench", "ansible_floor.yml"),
+                        extra=("-e", json.dumps({"bench_packages": packages})))["s"]
+    finally:
+        shutil.rmtree(tmp)
+        testbed.fleet_down(PREFIX + "-afloor", **_QUIET)
+
+
+def playbook(inventory, limit=None, extra=(), playbook_file="site.yml"):
     """One `ansible-playbook site.yml -l linux` run: wall seconds, controller CPU-seconds,
     the recap's changed count and profile_tasks' per-task seconds."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
                PROFILE_TASKS_TASK_OUTPUT_LIMIT="all", PROFILE_TASKS_SUMMARY_ONLY="true",
                ANSIBLE_NOCOLOR="1")
-    argv = ["ansible-playbook", "site.yml", "-i", inventory, "-l", limit or "linux", *extra]
+    argv = ["ansible-playbook", playbook_file, "-i", inventory, "-l", limit or "linux", *extra]
     cpu0 = _children_cpu()
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -148,7 +165,7 @@ def main():
     if not testbed.engine_answers():
         raise SystemExit("no Docker engine: run `python -m gpufleet.testbed prepare` first")
 
-    floors, firsts, reruns, ones, fleets = [], [], [], [], []
+    floors, afloors, firsts, reruns, ones, fleets = [], [], [], [], [], []
     fleet_tmp = None
     try:
         if not args.skip_fleet:
@@ -158,12 +175,13 @@ def main():
             playbook(fleet_inventory)  # provision once, not timed
         for i in range(runs):
             floors.append(floor(args.suite))
+            afloors.append(ansible_floor(args.suite))
             first, rerun = one_host_round(args.suite)
             firsts.append(first)
             reruns.append(rerun)
-            line = ("round %d: floor %.1f s | first converge %.1f s (%.1f cpu-s) | "
-                    "rerun %.2f s (%.1f cpu-s, changed %d)"
-                    % (i + 1, floors[-1], first["s"], first["cpu_s"], rerun["s"],
+            line = ("round %d: floor %.1f s | Ansible floor %.1f s | first converge %.1f s "
+                    "(%.1f cpu-s) | rerun %.2f s (%.1f cpu-s, changed %d)"
+                    % (i + 1, floors[-1], afloors[-1], first["s"], first["cpu_s"], rerun["s"],
                        rerun["cpu_s"], rerun["changed"]))
             if not args.skip_fleet:
                 ones.append(playbook(fleet_inventory, limit=names[0]))
@@ -189,6 +207,9 @@ def main():
         "floor_s": round(med(floors), 2),
         "first_converge_s": round(m(firsts), 2),
         "converge_over_floor": round(m(firsts) / med(floors), 2),
+        "ansible_floor_s": round(med(afloors), 2),
+        "ansible_floor_over_floor": round(med(afloors) / med(floors), 2),
+        "converge_over_ansible_floor": round(m(firsts) / med(afloors), 2),
         "rerun_s": round(m(reruns), 2),
         "rerun_changed": max(r["changed"] for r in reruns),
         "cpu_s_per_host": {"first_converge": round(m(firsts, "cpu_s"), 2),
