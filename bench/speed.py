@@ -13,7 +13,9 @@ On fresh host containers of the test bed (its image and run options), interleave
                 + nvidia runtime registration; toolkit packages off as in the local fleet),
   3. rerun:     the same again: must report changed=0,
   4. fleet:     a fleet of --hosts containers (converged once, not timed), then per round a
-                no-change run limited to one of its hosts and one of the whole fleet.
+                no-change run limited to one of its hosts and one of the whole fleet, and
+                the same pair for bench/facts_floor.yml (one gpu_facts call per host and
+                nothing else: the fleet ratio this machine allows any Ansible run).
 Medians over --runs rounds, the ratios (converge / floor, fleet / one host), the controller's
 CPU-seconds per host (user + system time of ansible-playbook and its children, the `docker
 exec` clients included, from getrusage(RUSAGE_CHILDREN)) and the per-task times of the first
@@ -166,6 +168,7 @@ def main():
         raise SystemExit("no Docker engine: run `python -m gpufleet.testbed prepare` first")
 
     floors, afloors, firsts, reruns, ones, fleets = [], [], [], [], [], []
+    facts_ones, facts_fleets = [], []
     fleet_tmp = None
     try:
         if not args.skip_fleet:
@@ -189,8 +192,13 @@ def main():
                 for r in (ones[-1], fleets[-1]):
                     if r["changed"]:
                         raise SystemExit("a no-change fleet run changed something")
-                line += (" | fleet: 1 host %.2f s, %d hosts %.2f s (%.1f cpu-s)"
-                         % (ones[-1]["s"], args.hosts, fleets[-1]["s"], fleets[-1]["cpu_s"]))
+                floor_pb = os.path.join("bench", "facts_floor.yml")
+                facts_ones.append(playbook(fleet_inventory, limit=names[0], playbook_file=floor_pb))
+                facts_fleets.append(playbook(fleet_inventory, limit="all", playbook_file=floor_pb))
+                line += (" | fleet: 1 host %.2f s, %d hosts %.2f s (%.1f cpu-s) | facts only: "
+                         "1 host %.2f s, %d hosts %.2f s"
+                         % (ones[-1]["s"], args.hosts, fleets[-1]["s"], fleets[-1]["cpu_s"],
+                            facts_ones[-1]["s"], args.hosts, facts_fleets[-1]["s"]))
             print(line, flush=True)
     finally:
         if fleet_tmp:
@@ -227,6 +235,12 @@ def main():
             "fleet_over_one_host": round(m(fleets) / m(ones), 2),
             "cpu_s_per_host": round(m(fleets, "cpu_s") / args.hosts, 2),
             "cpu_s_one_host": round(m(ones, "cpu_s"), 2),
+            "facts_only": {
+                "one_host_s": round(m(facts_ones), 2),
+                "fleet_s": round(m(facts_fleets), 2),
+                "fleet_over_one_host": round(m(facts_fleets) / m(facts_ones), 2),
+                "cpu_s_per_host": round(m(facts_fleets, "cpu_s") / args.hosts, 2),
+            },
         }
     goals = {
         "converge_over_floor <= %.1f" % GOALS["converge_over_floor"]:
