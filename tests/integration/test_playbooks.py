@@ -51,3 +51,37 @@ def test_local_fleet_converges_then_changes_nothing(testbed_ready, tmp_path):
         assert "- nvidia" in second.stdout
     finally:
         testbed.fleet_down(prefix, log=lambda *_: None)
+
+
+_FEDORA_PLAY = """
+- name: docker_engine on a host whose facts say Fedora
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Facts of a Fedora host (as gpu_facts reports them)
+      ansible.builtin.set_fact:
+        ansible_facts:
+          gpufleet:
+            os: {family: RedHat, distribution: Fedora, major_version: "41", release: ""}
+            docker: {installed: false, running: false, service_enabled: false, daemon_config: null}
+            packages: {}
+            problems: []
+            gpus: {nvidia: []}
+    - name: The role
+      ansible.builtin.include_role:
+        name: docker_engine
+"""
+
+
+def test_docker_engine_refuses_an_os_outside_debian(tmp_path):
+    """The OS check has no step of its own on a supported host: an unsupported one enters
+    converge.yml (before any package name is looked up) and is refused there, first."""
+    play = tmp_path / "fedora.yml"
+    play.write_text(_FEDORA_PLAY)
+    proc = run(["ansible-playbook", "-i", "localhost,", "--check", str(play)])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert "docker_engine supports Debian and Ubuntu" in out and "this host is Fedora" in out, out
+    assert "Check that this OS is supported" in out
+    assert "Install Docker packages" not in out and "Merge settings" not in out, out
