@@ -55,6 +55,8 @@ INSTALLED_SETTINGS = {
     "ANSIBLE_GATHERING": "implicit", "ANSIBLE_GATHER_SUBSET": "!all,min",
     "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_PIPELINING": "True",
     "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
+    # The roles hand results on as public role variables (ansible.cfg says why).
+    "ANSIBLE_PRIVATE_ROLE_VARS": "False",
 }
 
 
