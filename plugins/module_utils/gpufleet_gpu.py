@@ -713,8 +713,15 @@ def collect(probe: Probe, user: str | None = "root") -> dict[str, Any]:
         facts["toolkit"]["installed"] = any(facts["toolkit"][b] for b in TOOLKIT_BINARIES)
         facts["toolkit"]["dockerd_in_distro"] = bool(probe.which("dockerd"))
         facts["packages"] = parse_dpkg_status(probe.read("/var/lib/dpkg/status"))
-        mtimes = [probe.mtime(p) for p in facts["toolkit"].values() if isinstance(p, str)]
-        facts["toolkit"]["newest_mtime"] = max((m for m in mtimes if m), default=None)
+        # When the toolkit's binaries last changed on this host: dpkg keeps each file's
+        # mtime from the package (its build date), so an install or upgrade shows only in
+        # the inode change time; the later of the two counts.
+        changes = []
+        for path in facts["toolkit"].values():
+            st = probe.stat(path) if isinstance(path, str) else None
+            if st is not None:
+                changes.append(max(st.st_mtime, st.st_ctime))
+        facts["toolkit"]["newest_change"] = max(changes, default=None)
         if platform == "wsl2":
             facts["wsl"] = {"lib_dir": probe.exists(WSL_LIB),
                             "nvidia_smi": probe.exists(WSL_LIB + "/nvidia-smi"),

@@ -316,7 +316,7 @@ def find_problems(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
                 remedy))
     started = docker.get("started_at")
     if docker.get("running") and started:
-        newest = toolkit.get("newest_mtime")
+        newest = toolkit.get("newest_change")
         if newest and newest > started + 1:
             problems.append(_problem(
                 "docker_restart_pending_toolkit",
