@@ -22,7 +22,8 @@ RULES: tuple[dict[str, Any], ...] = (
              "CDI device",
      "failures": ["no_gpu_device_driver_toolkit_missing", "unknown_runtime_nvidia"]},
     {"id": "docker_restart_pending_toolkit",
-     "when": "toolkit binaries newer than the running dockerd",
+     "when": "toolkit binaries installed or changed after dockerd started (their inode "
+             "change time: dpkg keeps the package's mtimes)",
      "failures": ["no_gpu_device_driver_toolkit_missing"]},
     {"id": "docker_restart_pending_config",
      "when": "`daemon.json` newer than the running dockerd",
