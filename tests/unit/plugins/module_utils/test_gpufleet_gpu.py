@@ -11,9 +11,6 @@ import pytest
 
 from ansible_collections.gpufleet.fleet.plugins.module_utils.gpufleet_gpu import Probe, collect, gpu_count
 
-# The fake host's boot time: just before the test runs (see Host.__init__).
-BOOT = int(time.time()) - 10
-
 
 class Host:
     def __init__(self, root):
@@ -25,9 +22,11 @@ class Host:
         self.file("etc/group", "root:x:0:\nvideo:x:44:alice\nrender:x:105:\n"
                                "docker:x:998:\nalice:x:1000:\n")
         self.file("proc/sys/kernel/osrelease", "6.1.0-27-amd64\n")
-        # Booted just before the test: a file's change time (when the test wrote it, which
-        # cannot be set) is then "after boot", as on a host.
-        self.file("proc/stat", "cpu  1 2 3\nbtime %d\n" % BOOT)
+        # Booted just before this test (not when the module was imported: the suite runs
+        # long): a file's change time (when the test wrote it, which cannot be set) is then
+        # "after boot", as on a host, and before a dockerd started a minute after boot.
+        self.boot = int(time.time()) - 10
+        self.file("proc/stat", "cpu  1 2 3\nbtime %d\n" % self.boot)
 
     def file(self, path, text="", mode=0o644, mtime=None):
         full = os.path.join(self.root, path)
@@ -98,7 +97,7 @@ def test_nvidia_with_runtime_and_cdi(host, fixture):
     host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a100-sxm4-80gb-mig_535.54.03.xml"))
     host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"nvidia": {}, '
                                   '"runc": {}}, "CDISpecDirs": ["/etc/cdi", "/var/run/cdi"]}')
-    host.binary("usr/bin/nvidia-ctk", mtime=BOOT + 10)
+    host.binary("usr/bin/nvidia-ctk", mtime=host.boot + 10)
     host.dockerd_running_since(100)  # started after the toolkit was installed
     host.file("var/run/cdi/nvidia.yaml", fixture("cdi", "nvidia-ctk-generate_1.17.yaml"))
     facts = host.facts(user="root")
@@ -120,8 +119,8 @@ def test_toolkit_installed_after_dockerd_started(host, fixture):
     host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml"))
     host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"runc": {}}}')
     host.dockerd_running_since(100)
-    host.binary("usr/bin/nvidia-container-runtime-hook", mtime=BOOT + 5000)
-    host.binary("usr/bin/nvidia-ctk", mtime=BOOT + 5000)
+    host.binary("usr/bin/nvidia-container-runtime-hook", mtime=host.boot + 5000)
+    host.binary("usr/bin/nvidia-ctk", mtime=host.boot + 5000)
     facts = host.facts(user="root")
     assert ids(facts) == ["nvidia_runtime_missing", "docker_restart_pending_toolkit"]
     assert "nvidia-ctk runtime configure" in facts["problems"][0]["remedy"]
@@ -134,18 +133,18 @@ def test_toolkit_upgraded_by_dpkg_after_dockerd_started(host, fixture):
     host.binary("usr/bin/nvidia-smi", fixture("nvidia-smi", "a10g-passthrough_515.105.01.xml"))
     host.binary("usr/bin/docker", '{"ServerVersion": "26.1.5", "Runtimes": {"nvidia": {}, "runc": {}}}')
     host.dockerd_running_since(1)
-    built = BOOT - 100 * 86400
+    built = host.boot - 100 * 86400
     host.binary("usr/bin/nvidia-container-runtime-hook", mtime=built)
     host.binary("usr/bin/nvidia-ctk", mtime=built)
     facts = host.facts(user="root")
-    assert facts["toolkit"]["newest_change"] > BOOT
+    assert facts["toolkit"]["newest_change"] > host.boot
     assert ids(facts) == ["docker_restart_pending_toolkit"]
 
 
 def test_daemon_json_changed_after_start(host):
     host.binary("usr/bin/docker", '{"ServerVersion": "20.10.24", "Runtimes": {"runc": {}}}')
     host.dockerd_running_since(100)
-    host.file("etc/docker/daemon.json", "{}", mtime=BOOT + 900)
+    host.file("etc/docker/daemon.json", "{}", mtime=host.boot + 900)
     assert ids(host.facts(user="root")) == ["docker_restart_pending_config"]
 
 
