@@ -27,6 +27,7 @@ The host containers share the machine's CPUs with the controller: compare figure
 the same run only.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -68,13 +69,30 @@ def fresh_hosts(tag, count, suite):
     return names
 
 
+@contextlib.contextmanager
+def fresh_inventory(tag, suite):
+    """One fresh host container and a fleet inventory for it; both removed afterwards."""
+    names = fresh_hosts(tag, 1, suite)
+    tmp = tempfile.mkdtemp()
+    try:
+        yield testbed.write_fleet_inventory(tmp, names)
+    finally:
+        shutil.rmtree(tmp)
+        testbed.fleet_down("%s-%s" % (PREFIX, tag), **_QUIET)
+
+
+def floor_packages(suite):
+    """The floor's packages: trixie split the client out of docker.io (as the role knows)."""
+    return ["docker.io", "docker-cli"] if suite == "trixie" else ["docker.io"]
+
+
 def floor(suite):
     """Seconds from `apt-get update` to `docker version` answering, on a fresh host."""
     (name,) = fresh_hosts("floor", 1, suite)
-    packages = "docker.io docker-cli" if suite == "trixie" else "docker.io"
     script = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
               "--no-install-recommends %s >/dev/null "
-              "&& until docker version >/dev/null 2>&1; do sleep 0.1; done" % packages)
+              "&& until docker version >/dev/null 2>&1; do sleep 0.1; done"
+              % " ".join(floor_packages(suite)))
     try:
         start = time.monotonic()
         subprocess.run(["docker", "exec", name, "sh", "-c", script], check=True,
@@ -86,16 +104,9 @@ def floor(suite):
 
 def ansible_floor(suite):
     """Seconds of bench/ansible_floor.yml on a fresh host (the Ansible floor)."""
-    names = fresh_hosts("afloor", 1, suite)
-    tmp = tempfile.mkdtemp()
-    try:
-        inventory = testbed.write_fleet_inventory(tmp, names)
-        packages = ["docker.io", "docker-cli"] if suite == "trixie" else ["docker.io"]
+    with fresh_inventory("afloor", suite) as inventory:
         return playbook(inventory, limit="all", playbook_file=os.path.join("bench", "ansible_floor.yml"),
-                        extra=("-e", json.dumps({"bench_packages": packages})))["s"]
-    finally:
-        shutil.rmtree(tmp)
-        testbed.fleet_down(PREFIX + "-afloor", **_QUIET)
+                        extra=("-e", json.dumps({"bench_packages": floor_packages(suite)})))["s"]
 
 
 def playbook(inventory, limit=None, extra=(), playbook_file="site.yml"):
@@ -126,18 +137,12 @@ def playbook(inventory, limit=None, extra=(), playbook_file="site.yml"):
 
 def one_host_round(suite):
     """First converge and no-change rerun of one fresh host."""
-    names = fresh_hosts("one", 1, suite)
-    tmp = tempfile.mkdtemp()
-    try:
-        inventory = testbed.write_fleet_inventory(tmp, names)
+    with fresh_inventory("one", suite) as inventory:
         first = playbook(inventory)
         rerun = playbook(inventory)
         if rerun["changed"]:
             raise SystemExit("the rerun changed something (changed=%d)" % rerun["changed"])
         return first, rerun
-    finally:
-        shutil.rmtree(tmp)
-        testbed.fleet_down(PREFIX + "-one", **_QUIET)
 
 
 def median_run(runs):
